@@ -1,0 +1,15 @@
+#pragma once
+// Command groups of the esimguard CLI.
+
+#include <CLI/CLI.hpp>
+
+namespace esimguard::app {
+
+/// `esimguard pki ...`: test PKI generation and eUICC certificate issuance.
+void register_pki_commands(CLI::App& app);
+
+/// The exit code set by the command that ran (0 when none failed).
+int exit_code();
+void set_exit_code(int code);
+
+} // namespace esimguard::app
