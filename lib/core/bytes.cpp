@@ -65,8 +65,12 @@ int b64_value(char c) {
 
 } // namespace
 
-std::string to_hex(byte_view v) { return hex_with(v, "0123456789abcdef"); }
-std::string to_hex_upper(byte_view v) { return hex_with(v, "0123456789ABCDEF"); }
+std::string to_hex(byte_view v) {
+    return hex_with(v, "0123456789abcdef");
+}
+std::string to_hex_upper(byte_view v) {
+    return hex_with(v, "0123456789ABCDEF");
+}
 
 std::optional<bytes> from_hex(std::string_view hex) {
     if (hex.size() % 2 != 0) {

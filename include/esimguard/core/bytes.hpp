@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,7 +23,9 @@ inline byte_view as_bytes(std::string_view s) {
 }
 
 /// Copies a view into an owned buffer.
-inline bytes to_bytes(byte_view v) { return bytes(v.begin(), v.end()); }
+inline bytes to_bytes(byte_view v) {
+    return bytes(v.begin(), v.end());
+}
 
 /// Concatenates views into one buffer.
 bytes concat(std::initializer_list<byte_view> parts);
