@@ -19,17 +19,18 @@ std::string_view to_string(curve c);
 
 /// Why a crypto operation failed.
 enum class errc {
-    invalid_key,          ///< bytes that are not a key on a supported curve
-    unsupported_curve,    ///< a key on a curve SGP.22 does not allow
-    invalid_signature,    ///< a signature that is malformed (not that fails to verify)
-    bad_mac,              ///< a BSP segment whose MAC does not match
-    bad_counter,          ///< a BSP segment out of sequence
-    bad_padding,          ///< decrypted data without valid 80 00.. padding
-    invalid_length,       ///< input of a length the operation cannot take
-    invalid_certificate,  ///< bytes that are not an X.509 certificate or CRL
-    chain_invalid,        ///< a chain that fails validation (see chain_errc)
-    random_failure,       ///< the random source failed
-    internal,             ///< an OpenSSL failure with no better description
+    invalid_key,         ///< bytes that are not a key on a supported curve
+    unsupported_curve,   ///< a key on a curve SGP.22 does not allow
+    invalid_signature,   ///< a signature that is malformed (not that fails to verify)
+    signature_mismatch,  ///< a well-formed signature that does not verify
+    bad_mac,             ///< a BSP segment whose MAC does not match
+    bad_counter,         ///< a BSP segment out of sequence
+    bad_padding,         ///< decrypted data without valid 80 00.. padding
+    invalid_length,      ///< input of a length the operation cannot take
+    invalid_certificate, ///< bytes that are not an X.509 certificate or CRL
+    chain_invalid,       ///< a chain that fails validation (see chain_errc)
+    random_failure,      ///< the random source failed
+    internal,            ///< an OpenSSL failure with no better description
 };
 
 std::string_view to_string(errc e);
@@ -76,6 +77,9 @@ public:
     [[nodiscard]] static result<private_key> from_pem(std::string_view pem);
     /// From DER PKCS#8.
     [[nodiscard]] static result<private_key> from_der(byte_view der);
+    /// From the raw private scalar (32 bytes, big-endian, 1 ≤ d < order), as test
+    /// vectors give keys. The caller must wipe its copy of `scalar`.
+    [[nodiscard]] static result<private_key> from_scalar(curve c, byte_view scalar);
 
     curve key_curve() const;
     public_key public_part() const;
