@@ -58,8 +58,8 @@ constexpr bool is_constructed(std::uint32_t tag) {
 /// One decoded TLV. Views point into the input buffer, which must outlive it.
 struct tlv {
     std::uint32_t tag = 0;
-    byte_view value;       ///< the content octets
-    byte_view raw;         ///< tag, length and content: the exact bytes received
+    byte_view value;        ///< the content octets
+    byte_view raw;          ///< tag, length and content: the exact bytes received
     std::size_t offset = 0; ///< offset of raw within the outermost input
     bool constructed() const { return is_constructed(tag); }
 };
