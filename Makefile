@@ -39,8 +39,8 @@ test: build fuzz-build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 900
 
 fuzz: fuzz-build
-	@for f in fuzz/fuzz_*.cpp; do n=$$(basename $$f .cpp); \
-	  bash scripts/run-fuzzer $(FUZZ_BUILD)/fuzz/$$n $(FUZZ_SECONDS) || exit 1; done
+	@ls fuzz/fuzz_*.cpp | xargs -n1 basename | sed 's/\.cpp$$//' | \
+	  xargs -P $(JOBS) -I{} bash scripts/run-fuzzer $(FUZZ_BUILD)/fuzz/{} $(FUZZ_SECONDS)
 
 # Debug build with AddressSanitizer and UBSan, running the unit tests.
 asan: deps

@@ -8,7 +8,7 @@ if(ESIMGUARD_FUZZ)
   # libstdc++ 12 gates <expected> on __cpp_concepts >= 202002, which clang 16
   # implements (P0848) but does not yet advertise.
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
-    -fno-sanitize-recover=all -Wno-builtin-macro-redefined -D__cpp_concepts=202002L)
+    -fno-sanitize-recover=all -Wno-builtin-macro-redefined -Wno-macro-redefined -D__cpp_concepts=202002L)
   add_link_options(-fsanitize=address,undefined)
 elseif(ESIMGUARD_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
