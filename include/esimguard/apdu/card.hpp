@@ -11,6 +11,7 @@
 
 #include "esimguard/core/bytes.hpp"
 
+#include <cstdint>
 #include <expected>
 #include <memory>
 #include <string>
@@ -35,7 +36,26 @@ public:
 struct transport_error {
     enum class code { not_connected, io, protocol, no_channel, card_error } what;
     std::string detail;
+    /// The card's SW1 SW2 when `what` is card_error (e.g. 0x6A88), else 0.
+    std::uint16_t status_word = 0;
 };
+
+/// A short name of a transport_error code, for messages and logs.
+inline const char* to_string(transport_error::code c) {
+    switch (c) {
+    case transport_error::code::not_connected:
+        return "not connected";
+    case transport_error::code::io:
+        return "I/O error";
+    case transport_error::code::protocol:
+        return "protocol error";
+    case transport_error::code::no_channel:
+        return "no logical channel";
+    case transport_error::code::card_error:
+        return "card error";
+    }
+    return "unknown";
+}
 
 template <typename T>
 using transport_result = std::expected<T, transport_error>;
