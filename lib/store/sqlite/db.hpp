@@ -1,0 +1,192 @@
+#pragma once
+/// A thin RAII layer over the SQLite C API: connections with a cache of
+/// prepared statements, typed binding and reading, transactions, and the
+/// mapping of SQLite result codes to store::errc.
+
+#include "esimguard/store/types.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace esimguard::store::sqlite {
+
+/// Microseconds since the epoch, as every time column holds it.
+std::int64_t to_micros(time_point t);
+time_point from_micros(std::int64_t us);
+
+/// The store error for a SQLite result code (extended codes understood).
+error error_from(int rc, std::string_view what, ::sqlite3* db);
+
+/// A prepared statement borrowed from a connection's cache; reset and
+/// unbound when it goes out of scope so that the next user starts clean.
+class statement {
+public:
+    explicit statement(::sqlite3_stmt* s) : s_(s) {}
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+    statement(statement&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+    ~statement();
+
+    /// Binds parameters 1..n in order. Empty optionals bind NULL.
+    template <class... Args>
+    statement& bind(const Args&... args) {
+        int i = 1;
+        (bind_one(i++, args), ...);
+        return *this;
+    }
+
+    /// Runs one step: true when a row is available, false when done.
+    [[nodiscard]] result<bool> step();
+    /// Runs to completion, discarding rows.
+    [[nodiscard]] result<void> run();
+
+    std::int64_t int64(int col) const;
+    int integer(int col) const { return static_cast<int>(int64(col)); }
+    bool boolean(int col) const { return int64(col) != 0; }
+    bool is_null(int col) const;
+    std::string text(int col) const;
+    std::optional<std::string> opt_text(int col) const;
+    bytes blob(int col) const;
+    std::optional<bytes> opt_blob(int col) const;
+    time_point time(int col) const { return from_micros(int64(col)); }
+
+private:
+    void bind_one(int i, std::nullptr_t);
+    void bind_one(int i, std::int64_t v);
+    void bind_one(int i, int v) { bind_one(i, static_cast<std::int64_t>(v)); }
+    void bind_one(int i, std::size_t v) { bind_one(i, static_cast<std::int64_t>(v)); }
+    void bind_one(int i, bool v) { bind_one(i, static_cast<std::int64_t>(v ? 1 : 0)); }
+    void bind_one(int i, time_point v) { bind_one(i, to_micros(v)); }
+    void bind_one(int i, std::string_view v);
+    void bind_one(int i, const std::string& v) { bind_one(i, std::string_view(v)); }
+    void bind_one(int i, const char* v) { bind_one(i, std::string_view(v)); }
+    void bind_one(int i, const bytes& v);
+    template <class T>
+    void bind_one(int i, const std::optional<T>& v) {
+        if (v) {
+            bind_one(i, *v);
+        } else {
+            bind_one(i, nullptr);
+        }
+    }
+
+    ::sqlite3_stmt* s_;
+    // Binding errors (only SQLITE_RANGE / SQLITE_NOMEM are possible) are
+    // reported by the next step().
+    int bind_rc_ = SQLITE_OK;
+};
+
+/// One open database connection. Used by one thread at a time (the pool
+/// hands it out exclusively), so it is opened without SQLite's own mutex.
+class connection {
+public:
+    connection() = default;
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    ~connection();
+
+    /// Opens `path` with the pragmas every connection needs: foreign keys,
+    /// WAL, busy timeout, secure delete, full sync.
+    [[nodiscard]] static result<std::unique_ptr<connection>>
+    open(const std::string& path, std::chrono::milliseconds busy_timeout);
+
+    /// A cached prepared statement for `sql` (a string literal in practice).
+    [[nodiscard]] result<statement> prepare(std::string_view sql);
+    /// Runs a script of one or more statements without parameters.
+    [[nodiscard]] result<void> exec(const char* sql);
+    /// Rows changed by the last INSERT/UPDATE/DELETE.
+    int changes() const { return ::sqlite3_changes(db_); }
+    std::int64_t last_insert_rowid() const { return ::sqlite3_last_insert_rowid(db_); }
+    ::sqlite3* raw() const { return db_; }
+
+private:
+    ::sqlite3* db_ = nullptr;
+    std::unordered_map<std::string, ::sqlite3_stmt*> cache_;
+};
+
+/// A fixed set of connections shared by the worker threads.
+///
+/// Why a pool: the server calls the store from several worker threads. WAL
+/// lets readers (find_session on every ES9+ call) run beside the one writer,
+/// which a single connection behind a mutex would serialise; one connection
+/// per thread would grow without bound and outlive the store. Writers are
+/// serialised in-process by `write_mutex` before BEGIN IMMEDIATE: SQLite
+/// allows one writer anyway, and its busy handler sleeps in steps of
+/// milliseconds, whereas a mutex hands over at once. busy_timeout still
+/// covers other processes on the same file (the CLI beside the server).
+class pool {
+public:
+    pool(std::vector<std::unique_ptr<connection>> conns);
+
+    /// Exclusive use of one connection until the lease is destroyed.
+    class lease {
+    public:
+        lease(pool& p, std::unique_ptr<connection> c) : p_(&p), c_(std::move(c)) {}
+        lease(lease&&) = default;
+        ~lease();
+        connection& operator*() const { return *c_; }
+        connection* operator->() const { return c_.get(); }
+
+    private:
+        pool* p_;
+        std::unique_ptr<connection> c_;
+    };
+
+    lease acquire();
+    std::mutex& write_mutex() { return write_mutex_; }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<std::unique_ptr<connection>> free_;
+    std::mutex write_mutex_;
+};
+
+/// Runs `f(connection&)` in a transaction: IMMEDIATE (write lock taken up
+/// front, so no lock upgrade can fail half-way) when `write`, deferred
+/// otherwise. Commits when `f` returns a value, rolls back on an error.
+template <class F>
+auto in_transaction(pool& p, bool write, F&& f) -> decltype(f(std::declval<connection&>())) {
+    using R = decltype(f(std::declval<connection&>()));
+    std::unique_lock<std::mutex> writer;
+    if (write) {
+        writer = std::unique_lock<std::mutex>(p.write_mutex());
+    }
+    auto c = p.acquire();
+    if (auto b = c->exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); !b) {
+        return R(std::unexpected(b.error()));
+    }
+    R r = f(*c);
+    if (r) {
+        if (auto cm = c->exec("COMMIT"); !cm) {
+            (void)c->exec("ROLLBACK");
+            return R(std::unexpected(cm.error()));
+        }
+    } else {
+        (void)c->exec("ROLLBACK");
+    }
+    return r;
+}
+
+/// The error for a missing row.
+inline error not_found(std::string_view what) {
+    return {errc::not_found, std::string(what) + " not found"};
+}
+inline error state_mismatch(std::string message) {
+    return {errc::state_mismatch, std::move(message)};
+}
+inline error invalid(std::string message) {
+    return {errc::invalid_argument, std::move(message)};
+}
+
+} // namespace esimguard::store::sqlite

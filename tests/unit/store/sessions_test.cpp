@@ -1,0 +1,124 @@
+#include "store_fixture.hpp"
+
+namespace esimguard::store::testing {
+namespace {
+
+class sessions : public store_test {
+protected:
+    session_record fresh(const std::string& txid, time_point expires = t0() + 5min) {
+        session_record s;
+        s.transaction_id = txid;
+        s.created_at = t0();
+        s.expires_at = expires;
+        s.euicc_challenge = bytes(16, 0x11);
+        s.server_challenge = bytes(16, 0x22);
+        s.server_address = "smdp.example.com";
+        s.ci_pkid = bytes(20, 0x33);
+        s.client_address = "192.0.2.7";
+        return s;
+    }
+};
+
+TEST_F(sessions, when_a_transaction_id_was_used_before_then_create_conflicts_even_after_purge) {
+    ASSERT_TRUE(db().create_session(fresh("A1")));
+    EXPECT_EQ(db().create_session(fresh("A1")).error().code, errc::conflict);
+    ASSERT_TRUE(db().end_session("A1", "completed", t0()));
+    auto purged = db().purge_sessions(t0() + 1s);
+    ASSERT_TRUE(purged.has_value());
+    EXPECT_EQ(*purged, 1u);
+    EXPECT_EQ(db().find_session("A1").error().code, errc::not_found);
+    EXPECT_EQ(db().create_session(fresh("A1")).error().code, errc::conflict);
+}
+
+TEST_F(sessions, when_the_database_is_reopened_then_the_session_continues) {
+    released_order(1);
+    ASSERT_TRUE(db().create_session(fresh("B2")));
+    session_update u;
+    u.state = session_state::authenticated;
+    u.eid = eid_a;
+    u.euicc_certificate = bytes{0x30, 0x82, 0x01};
+    u.order_id = "order-1";
+    u.smdp_signed2 = bytes{0x30, 0x01};
+    u.smdp_signature2 = bytes(64, 0x5f);
+    ASSERT_TRUE(db().update_session("B2", session_state::initiated, u, t0() + 1s));
+
+    reopen(); // a restart, or another node opening the same file
+
+    auto s = db().find_session("B2");
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    EXPECT_EQ(s->state, session_state::authenticated);
+    EXPECT_EQ(s->eid, eid_a);
+    EXPECT_EQ(s->order_id, "order-1");
+    EXPECT_EQ(s->server_challenge, bytes(16, 0x22));
+    EXPECT_EQ(s->smdp_signature2, bytes(64, 0x5f));
+    EXPECT_EQ(s->client_address, "192.0.2.7");
+    EXPECT_EQ(s->updated_at, t0() + 1s);
+    session_update next;
+    next.state = session_state::bpp_sent;
+    EXPECT_TRUE(db().update_session("B2", session_state::authenticated, next, t0() + 2s));
+}
+
+TEST_F(sessions, when_the_session_is_not_in_the_expected_state_then_update_is_refused) {
+    ASSERT_TRUE(db().create_session(fresh("C3")));
+    session_update u;
+    u.state = session_state::bpp_sent;
+    u.eid = eid_b;
+    auto r = db().update_session("C3", session_state::authenticated, u, t0());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, errc::state_mismatch);
+    auto s = db().find_session("C3");
+    EXPECT_EQ(s->state, session_state::initiated);
+    EXPECT_FALSE(s->eid.has_value());
+    EXPECT_EQ(db().update_session("nope", session_state::initiated, u, t0()).error().code,
+              errc::not_found);
+}
+
+TEST_F(sessions, when_the_secret_is_cleared_then_it_is_gone_and_the_rest_stays) {
+    ASSERT_TRUE(db().create_session(fresh("D4")));
+    session_update u;
+    u.euicc_otpk = bytes(65, 0x04);
+    u.smdp_otsk = bytes(32, 0x77);
+    u.smdp_otpk = bytes(65, 0x05);
+    ASSERT_TRUE(db().update_session("D4", session_state::initiated, u, t0()));
+    EXPECT_EQ(db().find_session("D4")->smdp_otsk, bytes(32, 0x77));
+    ASSERT_TRUE(db().clear_session_secret("D4", t0()));
+    auto s = db().find_session("D4");
+    EXPECT_FALSE(s->smdp_otsk.has_value());
+    EXPECT_EQ(s->smdp_otpk, bytes(65, 0x05));
+    EXPECT_EQ(db().clear_session_secret("nope", t0()).error().code, errc::not_found);
+}
+
+TEST_F(sessions, when_sessions_pass_their_expiry_then_they_end_and_lose_their_secret) {
+    ASSERT_TRUE(db().create_session(fresh("E5", t0() + 1min)));
+    ASSERT_TRUE(db().create_session(fresh("E6", t0() + 10min)));
+    session_update u;
+    u.smdp_otsk = bytes(32, 0x77);
+    ASSERT_TRUE(db().update_session("E5", session_state::initiated, u, t0()));
+    auto n = db().expire_sessions(t0() + 2min);
+    ASSERT_TRUE(n.has_value());
+    EXPECT_EQ(*n, 1u);
+    auto s = db().find_session("E5");
+    EXPECT_EQ(s->state, session_state::ended);
+    EXPECT_EQ(s->end_reason, "expired");
+    EXPECT_FALSE(s->smdp_otsk.has_value());
+    EXPECT_EQ(db().find_session("E6")->state, session_state::initiated);
+}
+
+TEST_F(sessions, when_a_session_ends_twice_then_the_second_is_a_state_mismatch) {
+    ASSERT_TRUE(db().create_session(fresh("F7")));
+    auto e = db().end_session("F7", "cancelled", t0());
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->end_reason, "cancelled");
+    EXPECT_EQ(db().end_session("F7", "again", t0()).error().code, errc::state_mismatch);
+}
+
+TEST_F(sessions, when_hashcc_is_checked_then_the_session_counts_each_attempt) {
+    ASSERT_TRUE(db().create_session(fresh("G8")));
+    EXPECT_EQ(db().record_session_cc_attempt("G8", t0()).value_or(-1), 1);
+    EXPECT_EQ(db().record_session_cc_attempt("G8", t0()).value_or(-1), 2);
+    ASSERT_TRUE(db().end_session("G8", "done", t0()));
+    EXPECT_EQ(db().record_session_cc_attempt("G8", t0()).error().code, errc::state_mismatch);
+}
+
+} // namespace
+} // namespace esimguard::store::testing
