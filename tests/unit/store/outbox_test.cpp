@@ -1,5 +1,9 @@
 #include "store_fixture.hpp"
 
+#include <mutex>
+#include <set>
+#include <thread>
+
 namespace esimguard::store::testing {
 namespace {
 
@@ -63,6 +67,35 @@ TEST_F(outbox, when_delivery_fails_then_it_backs_off_exponentially_then_fails) {
     EXPECT_EQ(due[0], t0() + 10s);
     EXPECT_EQ(due[1], t0() + 10s + 20s);
     EXPECT_TRUE(db().claim_due_notifications(now + 24h, 10, 5s)->empty());
+}
+
+TEST_F(outbox, when_senders_claim_concurrently_then_no_message_is_handed_out_twice) {
+    constexpr int messages = 60;
+    for (int i = 0; i < messages; ++i) {
+        ASSERT_TRUE(db().enqueue_notification(operator_id, std::nullopt, "{}", t0()));
+    }
+    std::mutex m;
+    std::multiset<std::int64_t> seen;
+    std::vector<std::thread> senders;
+    for (int t = 0; t < 4; ++t) {
+        senders.emplace_back([&] {
+            for (;;) {
+                auto c = db().claim_due_notifications(t0(), 4, 60s);
+                if (!c || c->empty()) {
+                    return;
+                }
+                std::lock_guard lk(m);
+                for (const auto& msg : *c) {
+                    seen.insert(msg.id);
+                }
+            }
+        });
+    }
+    for (auto& t : senders) {
+        t.join();
+    }
+    EXPECT_EQ(seen.size(), static_cast<std::size_t>(messages));
+    EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()).size(), seen.size());
 }
 
 TEST(backoff, doubles_from_the_initial_delay_up_to_the_cap) {
