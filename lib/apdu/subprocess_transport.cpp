@@ -161,8 +161,9 @@ private:
         return {};
     }
 
-    /// Ends the child politely, then less so; always reaps it.
-    void stop_child() {
+    /// Ends the child: closes its stdin and waits `grace`, then SIGTERM, then
+    /// SIGKILL; always reaps it. A child already known to misbehave gets no grace.
+    void stop_child(std::chrono::milliseconds grace = std::chrono::milliseconds(2000)) {
         if (to_child_ >= 0) {
             ::close(to_child_);
             to_child_ = -1;
@@ -175,7 +176,7 @@ private:
             return;
         }
         int status = 0;
-        if (!wait_for_exit(std::chrono::milliseconds(2000), status)) {
+        if (!wait_for_exit(grace, status)) {
             ::kill(pid_, SIGTERM);
             if (!wait_for_exit(std::chrono::milliseconds(2000), status)) {
                 ::kill(pid_, SIGKILL);
@@ -236,7 +237,7 @@ private:
         json reply = json::parse(*text, nullptr, /*allow_exceptions=*/false);
         auto bad = [&](std::string_view why) {
             // The stream may be out of step now: start afresh on next connect.
-            stop_child();
+            stop_child(std::chrono::milliseconds(0));
             return std::unexpected(transport_error{
                 transport_error::code::protocol, fmt::format("card program answered {} with {}: {}",
                                                              func, why, text->substr(0, 200))});
@@ -291,7 +292,7 @@ private:
                 return line;
             }
             if (pending_.size() > options_.max_line) {
-                stop_child();
+                stop_child(std::chrono::milliseconds(0));
                 return std::unexpected(transport_error{
                     transport_error::code::protocol,
                     fmt::format("card program's answer exceeds {} bytes", options_.max_line)});
@@ -299,7 +300,7 @@ private:
             const auto left =
                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
             if (left.count() <= 0) {
-                stop_child();
+                stop_child(std::chrono::milliseconds(0));
                 return std::unexpected(io_error(fmt::format(
                     "card program gave no answer within {} ms", options_.timeout.count())));
             }
