@@ -8,6 +8,9 @@ namespace esimguard::app {
 /// `esimguard pki ...`: test PKI generation and eUICC certificate issuance.
 void register_pki_commands(CLI::App& app);
 
+/// `esimguard profile ...`: SAIP profile packages.
+void register_profile_commands(CLI::App& app);
+
 /// The exit code set by the command that ran (0 when none failed).
 int exit_code();
 void set_exit_code(int code);

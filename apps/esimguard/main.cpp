@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "esimguard 0.1.0");
     esimguard::app::register_pki_commands(app);
+    esimguard::app::register_profile_commands(app);
     CLI11_PARSE(app, argc, argv);
     return esimguard::app::exit_code();
 }
