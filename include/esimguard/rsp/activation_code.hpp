@@ -49,6 +49,8 @@ std::string_view to_string(activation_code_errc e);
 struct activation_code_error {
     activation_code_errc code;
     std::string message;
+
+    bool operator==(const activation_code_error&) const = default;
 };
 
 /// Parses an activation code, with or without the "LPA:" prefix (Android's
