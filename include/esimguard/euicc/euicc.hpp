@@ -111,6 +111,10 @@ public:
     /// empty response when not even the function can be recognised (the card
     /// layer turns that into 6A80). Never throws.
     virtual bytes handle_es10(byte_view request_der) = 0;
+    /// As handle_es10(), but nullopt when the input is not an ES10 command at
+    /// all (no known tag, or a BPP piece with no download under way), so that
+    /// the card side can answer 6A80 instead of an empty 9000.
+    virtual std::optional<bytes> try_handle_es10(byte_view request_der) = 0;
 
     /// The EID digits.
     virtual const std::string& eid() const = 0;
