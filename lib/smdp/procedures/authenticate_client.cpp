@@ -1,0 +1,228 @@
+// SGP.22 §5.6.3 ES9+.AuthenticateClient: authenticate the eUICC (chain
+// CI → EUM → eUICC, euiccSignature1 over the received euiccSigned1, the
+// session's serverChallenge), decide whether it may download the order of
+// its matching ID, pin the card to the session, and answer with the profile
+// metadata and smdpSigned2 signed by DPpb.
+
+#include "../context.hpp"
+
+#include "esimguard/crypto/ecdsa.hpp"
+
+#include <algorithm>
+
+namespace esimguard::smdp::procedures {
+
+namespace {
+
+rsp::status chain_refusal(const crypto::chain_error& e) {
+    const bool expired = e.code == crypto::chain_errc::expired;
+    if (e.depth == 0) {
+        return rsp::status::with_detail(expired ? rsp::codes::euicc_certificate_expired
+                                                : rsp::codes::euicc_certificate_invalid,
+                                        crypto::to_string(e.code));
+    }
+    return rsp::status::with_detail(expired ? rsp::codes::eum_certificate_expired
+                                            : rsp::codes::eum_certificate_invalid,
+                                    crypto::to_string(e.code));
+}
+
+rsp::status download_refusal_status(store::download_refusal r, const store::order_record* o) {
+    using store::download_refusal;
+    switch (r) {
+    case download_refusal::unknown_matching_id:
+        return rsp::codes::matching_id_refused;
+    case download_refusal::not_released:
+        return rsp::codes::profile_not_released;
+    case download_refusal::expired:
+        return rsp::codes::download_order_expired;
+    case download_refusal::attempts_exceeded:
+        return rsp::codes::download_retries_exceeded;
+    case download_refusal::eid_mismatch:
+        return rsp::codes::eid_refused;
+    case download_refusal::already_downloaded:
+        return rsp::status::with_detail(rsp::codes::matching_id_refused, "already used");
+    case download_refusal::cancelled:
+        return rsp::status::with_detail(rsp::codes::matching_id_refused, "order cancelled");
+    case download_refusal::locked:
+        if (o && o->lock_reason && *o->lock_reason == "cc_retries_exceeded") {
+            return rsp::codes::confirmation_code_retries_exceeded;
+        }
+        return rsp::status::with_detail(rsp::codes::profile_not_released, "order paused");
+    }
+    return rsp::codes::matching_id_refused;
+}
+
+} // namespace
+
+procedure_result<rsp::authenticate_client_response>
+authenticate_client(const context& ctx, const rsp::authenticate_client_request& r,
+                    const client_info& client) {
+    const std::string tid = to_hex_upper(r.transaction_id);
+    auto session = ctx.db.find_session(tid);
+    if (!session) {
+        if (session.error().code == store::errc::not_found) {
+            return std::unexpected(rsp::status(rsp::codes::transaction_id_unknown));
+        }
+        return std::unexpected(detail::internal_error("session store unavailable"));
+    }
+    const auto now = ctx.now();
+    auto log_prefix = detail::session_prefix(tid, {});
+    if (session->state != store::session_state::initiated) {
+        // A second authenticateClient (a replay, or another card reusing the
+        // transaction) never rebinds a session.
+        ctx.log->warn("{} authenticateClient refused: session is {}", log_prefix,
+                      store::to_string(session->state));
+        return std::unexpected(
+            rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session not open"));
+    }
+    if (session->expires_at <= now) {
+        (void)ctx.db.end_session(tid, "expired", now);
+        return std::unexpected(rsp::status(rsp::codes::transaction_id_unknown));
+    }
+    auto fail = [&](rsp::status s, std::string_view reason) {
+        ctx.log->info("{} authenticateClient refused: {}", log_prefix, rsp::to_string(s));
+        (void)ctx.db.end_session(tid, reason, now);
+        return std::unexpected(std::move(s));
+    };
+
+    const auto* ok = std::get_if<asn1::authenticate_response_ok>(&r.authenticate_server_response);
+    if (!ok) {
+        const auto& err =
+            std::get<asn1::authenticate_response_error>(r.authenticate_server_response);
+        return fail(rsp::status::with_detail(rsp::codes::euicc_signature_invalid,
+                                             fmt::format("the eUICC refused the server (error {})",
+                                                         static_cast<std::uint32_t>(err.code))),
+                    "euicc_refused_server");
+    }
+    const auto& signed1 = ok->euicc_signed;
+    if (signed1.transaction_id != r.transaction_id) {
+        return fail(rsp::status::with_detail(rsp::codes::transaction_id_unknown,
+                                             "signed transactionId differs"),
+                    "transaction_id_mismatch");
+    }
+
+    auto eum = crypto::certificate::from_der(ok->eum_certificate);
+    if (!eum) {
+        return fail(rsp::status::with_detail(rsp::codes::eum_certificate_invalid, "unreadable"),
+                    "eum_certificate_invalid");
+    }
+    auto euicc_cert = crypto::certificate::from_der(ok->euicc_certificate);
+    if (!euicc_cert) {
+        return fail(rsp::status::with_detail(rsp::codes::euicc_certificate_invalid, "unreadable"),
+                    "euicc_certificate_invalid");
+    }
+    // The eUICC chain must end at the CI named in euiccCiPKIdToBeUsed.
+    if (eum->authority_key_id() != std::optional<bytes>(session->ci_pkid)) {
+        return fail(rsp::status(rsp::codes::ci_public_key_unknown), "ci_mismatch");
+    }
+    const std::vector<crypto::certificate> intermediates{*eum};
+    const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);
+    if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, ctx.config.crls,
+                                        at, crypto::cert_role::euicc);
+        !v) {
+        return fail(chain_refusal(v.error()), "euicc_chain_refused");
+    }
+    if (signed1.raw.empty() ||
+        !crypto::verify(euicc_cert->key(), signed1.raw, ok->euicc_signature1)) {
+        return fail(rsp::status(rsp::codes::euicc_signature_invalid), "euicc_signature_invalid");
+    }
+    if (!std::equal(signed1.server_challenge.begin(), signed1.server_challenge.end(),
+                    session->server_challenge.begin(), session->server_challenge.end())) {
+        return fail(rsp::status::with_detail(rsp::codes::euicc_signature_invalid,
+                                             "server challenge mismatch"),
+                    "server_challenge_mismatch");
+    }
+    const auto eid = euicc_cert->subject_serial_number();
+    if (!eid) {
+        return fail(rsp::status::with_detail(rsp::codes::euicc_certificate_invalid, "no EID"),
+                    "euicc_certificate_invalid");
+    }
+    log_prefix = detail::session_prefix(tid, *eid);
+
+    const auto& mid = signed1.ctx_params.matching_id;
+    if (!mid || mid->empty()) {
+        // No default-SM-DP+ or SM-DS event lookup: an activation code is required.
+        ctx.count_download("refused_matching_id");
+        return fail(rsp::status::with_detail(rsp::codes::matching_id_refused, "none given"),
+                    "no_matching_id");
+    }
+    auto decision = ctx.db.begin_download(*mid, *eid, now);
+    if (!decision) {
+        ctx.log->error("{} begin_download failed: {}", log_prefix, decision.error().message);
+        return fail(detail::internal_error("order store unavailable"), "internal_error");
+    }
+    if (!decision->granted()) {
+        const auto refusal = *decision->refusal;
+        const store::order_record* order = decision->order ? &*decision->order : nullptr;
+        ctx.count_download(fmt::format("refused_{}", store::to_string(refusal)));
+        if (order) {
+            ctx.add_event(
+                order->order_id, "download_refused",
+                fmt::format("{} for eUICC {}", store::to_string(refusal), mask_eid(*eid)));
+            if (refusal == store::download_refusal::expired ||
+                refusal == store::download_refusal::attempts_exceeded) {
+                auto st = download_refusal_status(refusal, order);
+                ctx.notify_operator(*order, notification_point::eligibility_and_retry_limit,
+                                    {rsp::execution_status::failed, st}, std::nullopt, *eid);
+            }
+        }
+        return fail(download_refusal_status(refusal, order),
+                    fmt::format("refused_{}", store::to_string(refusal)));
+    }
+    const auto& order = *decision->order;
+
+    auto profile = ctx.db.find_profile(order.iccid);
+    if (!profile) {
+        return fail(detail::internal_error("profile not found"), "internal_error");
+    }
+    auto metadata = detail::profile_metadata_for(ctx, *profile);
+    if (!metadata) {
+        return fail(metadata.error(), "internal_error");
+    }
+    const auto* creds = ctx.credentials_for(session->ci_pkid);
+    if (!creds) {
+        return fail(rsp::status(rsp::codes::smdp_certificate_unavailable), "no_credentials");
+    }
+
+    asn1::smdp_signed2 signed2;
+    signed2.transaction_id = r.transaction_id;
+    signed2.cc_required = order.cc_required;
+    const bytes signed2_der = asn1::encode(signed2);
+    // SGP.22 §5.6.3: smdpSignature2 covers smdpSigned2 ‖ euiccSignature1 as a
+    // complete 5F37 TLV, which binds the answer to this card's authentication.
+    auto sig = creds->dppb_signer->sign(
+        concat({signed2_der, detail::signature_tlv(ok->euicc_signature1)}));
+    if (!sig || sig->size() != 64) {
+        return fail(detail::internal_error("signing failed"), "internal_error");
+    }
+
+    store::session_update u;
+    u.state = store::session_state::authenticated;
+    u.euicc_certificate = ok->euicc_certificate;
+    u.eid = *eid;
+    u.order_id = order.order_id;
+    u.smdp_signed2 = signed2_der;
+    u.smdp_signature2 = *sig;
+    if (auto up = ctx.db.update_session(tid, store::session_state::initiated, u, now); !up) {
+        ctx.log->warn("{} session moved on meanwhile: {}", log_prefix, up.error().message);
+        return std::unexpected(
+            rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session not open"));
+    }
+    ctx.add_event(order.order_id, "authenticated",
+                  fmt::format("eUICC {} from {}", mask_eid(*eid),
+                              client.address.empty() ? "-" : client.address));
+
+    rsp::authenticate_client_response out;
+    out.transaction_id = r.transaction_id;
+    out.profile_metadata = *metadata;
+    out.profile_metadata_der = asn1::encode(*metadata);
+    out.smdp_signed2 = signed2;
+    out.smdp_signed2_der = signed2_der;
+    std::copy_n(sig->begin(), 64, out.smdp_signature2.begin());
+    out.smdp_certificate = creds->dppb_certificate.der();
+    ctx.log->info("{} eUICC authenticated for order {} (cc {})", log_prefix, order.order_id,
+                  order.cc_required ? "required" : "not required");
+    return out;
+}
+
+} // namespace esimguard::smdp::procedures

@@ -1,0 +1,117 @@
+// SGP.22 §5.6.5 ES9+.CancelSession: the eUICC's signed request to end an RSP
+// session. Postponed and timed-out downloads stay available for a retry;
+// every other reason ends the order in error (§3.1.3.4 / §3.1.3.5).
+
+#include "../context.hpp"
+
+#include "esimguard/crypto/ecdsa.hpp"
+
+#include <array>
+
+namespace esimguard::smdp::procedures {
+
+namespace {
+
+std::string_view reason_name(asn1::cancel_session_reason r) {
+    switch (r) {
+    case asn1::cancel_session_reason::end_user_rejection:
+        return "end_user_rejection";
+    case asn1::cancel_session_reason::postponed:
+        return "postponed";
+    case asn1::cancel_session_reason::timeout:
+        return "timeout";
+    case asn1::cancel_session_reason::ppr_not_allowed:
+        return "ppr_not_allowed";
+    case asn1::cancel_session_reason::metadata_mismatch:
+        return "metadata_mismatch";
+    case asn1::cancel_session_reason::load_bpp_execution_error:
+        return "load_bpp_execution_error";
+    case asn1::cancel_session_reason::undefined_reason:
+        return "undefined_reason";
+    }
+    return "other";
+}
+
+} // namespace
+
+procedure_result<void> cancel_session(const context& ctx, const rsp::cancel_session_request& r,
+                                      const client_info& /*client*/) {
+    const std::string tid = to_hex_upper(r.transaction_id);
+    auto session = ctx.db.find_session(tid);
+    if (!session) {
+        if (session.error().code == store::errc::not_found) {
+            return std::unexpected(rsp::status(rsp::codes::transaction_id_unknown));
+        }
+        return std::unexpected(detail::internal_error("session store unavailable"));
+    }
+    if (session->state == store::session_state::ended) {
+        return std::unexpected(
+            rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session ended"));
+    }
+    const auto prefix = detail::session_prefix(
+        tid, session->eid ? std::optional<std::string_view>(*session->eid) : std::nullopt);
+    const auto now = ctx.now();
+
+    const auto* ok = std::get_if<asn1::cancel_session_response_ok>(&r.cancel_session_response);
+    if (!ok) {
+        // An unsigned answer can only end a session no card is bound to yet.
+        if (session->euicc_certificate) {
+            return std::unexpected(rsp::status::with_detail(rsp::codes::euicc_signature_invalid,
+                                                            "cancellation not signed"));
+        }
+        (void)ctx.db.end_session(tid, "cancelled", now);
+        ctx.log->info("{} session cancelled before authentication", prefix);
+        return {};
+    }
+    const auto& signed_part = ok->cancel_signed;
+    if (signed_part.transaction_id != r.transaction_id) {
+        return std::unexpected(rsp::status::with_detail(rsp::codes::transaction_id_unknown,
+                                                        "signed transactionId differs"));
+    }
+    if (ctx.config.smdp_oid) {
+        const auto oid = detail::encode_oid(*ctx.config.smdp_oid);
+        if (oid && *oid != signed_part.smdp_oid) {
+            return std::unexpected(rsp::status("8.8", "3.10", "The SM-DP+ OID is invalid"));
+        }
+    }
+    if (session->euicc_certificate) {
+        auto cert = crypto::certificate::from_der(*session->euicc_certificate);
+        if (!cert || signed_part.raw.empty() ||
+            !crypto::verify(cert->key(), signed_part.raw, ok->euicc_cancel_session_signature)) {
+            ctx.log->warn("{} cancelSession with an invalid signature refused", prefix);
+            return std::unexpected(rsp::status(rsp::codes::euicc_signature_invalid));
+        }
+    }
+    // Before authenticateClient there is no card to check against and no order
+    // bound: ending the session is all there is to do.
+
+    const auto reason = signed_part.reason;
+    (void)ctx.db.end_session(tid, fmt::format("cancelled:{}", reason_name(reason)), now);
+    if (session->order_id) {
+        auto order = ctx.db.find_order(*session->order_id);
+        if (order) {
+            const bool retry_allowed = reason == asn1::cancel_session_reason::postponed ||
+                                       reason == asn1::cancel_session_reason::timeout;
+            if (retry_allowed) {
+                // A BPP that was sent but not installed may be fetched again.
+                const std::array from{store::order_state::downloaded};
+                (void)ctx.db.transition_order(order->order_id, from, store::order_state::released,
+                                              now);
+            } else {
+                const std::array from{store::order_state::released, store::order_state::downloaded};
+                (void)ctx.db.transition_order(order->order_id, from, store::order_state::error,
+                                              now);
+            }
+            ctx.add_event(order->order_id, "session_cancelled",
+                          fmt::format("by the eUICC: {}", reason_name(reason)));
+            ctx.notify_operator(*order, notification_point::session_cancelled,
+                                {rsp::execution_status::failed, std::nullopt},
+                                r.cancel_session_response_der, session->eid);
+        }
+        ctx.count_download(fmt::format("cancelled_{}", reason_name(reason)));
+    }
+    ctx.log->info("{} session cancelled: {}", prefix, reason_name(reason));
+    return {};
+}
+
+} // namespace esimguard::smdp::procedures

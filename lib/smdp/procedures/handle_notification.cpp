@@ -1,0 +1,172 @@
+// SGP.22 §5.6.4 ES9+.HandleNotification: the eUICC's signed report of an
+// installation (ProfileInstallationResult, §5.5.4) or of a later enable,
+// disable or delete (OtherSignedNotification, §3.5). Only a notification
+// whose signature verifies under the card bound to the order changes state.
+
+#include "../context.hpp"
+
+#include "esimguard/crypto/ecdsa.hpp"
+
+#include <array>
+
+namespace esimguard::smdp::procedures {
+
+namespace {
+
+procedure_result<notification_outcome>
+installation_result(const context& ctx, const asn1::profile_installation_result& pir,
+                    const bytes& der) {
+    const auto& data = pir.data;
+    const std::string tid = to_hex_upper(data.transaction_id);
+    auto session = ctx.db.find_session(tid);
+    if (!session || !session->euicc_certificate || !session->order_id) {
+        ctx.log->info("{} installation result for an unknown session ignored",
+                      detail::session_prefix(tid, {}));
+        return notification_outcome::ignored;
+    }
+    const auto prefix = detail::session_prefix(tid, *session->eid);
+    auto cert = crypto::certificate::from_der(*session->euicc_certificate);
+    if (!cert || pir.data_raw.empty() ||
+        !crypto::verify(cert->key(), pir.data_raw, pir.euicc_sign_pir)) {
+        ctx.log->warn("{} installation result with an invalid signature refused", prefix);
+        return std::unexpected(rsp::status(rsp::codes::euicc_signature_invalid));
+    }
+    auto order = ctx.db.find_order(*session->order_id);
+    if (!order) {
+        return std::unexpected(detail::internal_error("order not found"));
+    }
+    const auto now = ctx.now();
+    if (data.notification.iccid && data.notification.iccid->to_string() != order->iccid) {
+        ctx.log->warn("{} installation result names another ICCID; ignored", prefix);
+        return notification_outcome::ignored;
+    }
+    const std::array from{store::order_state::downloaded};
+    if (const auto* err = std::get_if<asn1::install_error_result>(&data.final_result)) {
+        const auto reason = static_cast<unsigned>(err->reason);
+        const auto step = static_cast<unsigned>(err->bpp_command);
+        (void)ctx.db.transition_order(order->order_id, from, store::order_state::error, now);
+        ctx.add_event(order->order_id, "install_failed",
+                      fmt::format("eUICC error reason {} at BPP step {}", reason, step));
+        (void)ctx.db.end_session(tid, fmt::format("install_failed:{}", reason), now);
+        ctx.notify_operator(*order, notification_point::bpp_installation,
+                            {rsp::execution_status::failed, std::nullopt}, der, *session->eid);
+        ctx.count_download("install_failed");
+        ctx.log->info("{} installation failed on the eUICC: reason {} step {}", prefix, reason,
+                      step);
+        return notification_outcome::install_failure;
+    }
+    auto moved = ctx.db.transition_order(order->order_id, from, store::order_state::installed, now);
+    if (!moved) {
+        // A repeated notification (the LPA retries until it gets a 2xx).
+        ctx.log->info("{} installation result repeated; order already {}", prefix,
+                      store::to_string(order->state));
+        return notification_outcome::ignored;
+    }
+    (void)ctx.db.end_session(tid, "completed", now);
+    ctx.notify_operator(*order, notification_point::bpp_installation,
+                        {rsp::execution_status::executed_success, std::nullopt}, der,
+                        *session->eid);
+    ctx.count_download("installed");
+    ctx.log->info("{} profile installed", prefix);
+    return notification_outcome::install_success;
+}
+
+procedure_result<notification_outcome>
+other_notification(const context& ctx, const asn1::other_signed_notification& n, const bytes& der) {
+    const auto& meta = n.tbs_other_notification;
+    auto euicc_cert = crypto::certificate::from_der(n.euicc_certificate);
+    auto eum = crypto::certificate::from_der(n.eum_certificate);
+    if (!euicc_cert || !eum) {
+        return std::unexpected(rsp::status(rsp::codes::euicc_certificate_invalid));
+    }
+    const std::vector<crypto::certificate> intermediates{*eum};
+    const auto now = ctx.now();
+    const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);
+    if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, ctx.config.crls,
+                                        at, crypto::cert_role::euicc);
+        !v) {
+        return std::unexpected(rsp::status::with_detail(rsp::codes::euicc_certificate_invalid,
+                                                        crypto::to_string(v.error().code)));
+    }
+    if (n.tbs_raw.empty() ||
+        !crypto::verify(euicc_cert->key(), n.tbs_raw, n.euicc_notification_signature)) {
+        return std::unexpected(rsp::status(rsp::codes::euicc_signature_invalid));
+    }
+    const auto eid = euicc_cert->subject_serial_number();
+    if (!meta.iccid || !eid) {
+        return notification_outcome::ignored;
+    }
+    auto order = ctx.db.find_order_by_iccid(meta.iccid->to_string());
+    if (!order) {
+        return notification_outcome::ignored;
+    }
+    const auto prefix = detail::session_prefix("-", *eid);
+    // The card must be the one the profile went to: the order's EID, or the
+    // EID pinned in the session that delivered it (found through the history).
+    if (order->eid && *order->eid != *eid) {
+        ctx.log->warn("{} notification for a profile of another eUICC ignored", prefix);
+        return notification_outcome::ignored;
+    }
+    if (!order->eid) {
+        auto events = ctx.db.list_order_events(order->order_id);
+        const std::string needle = fmt::format("to eUICC {}", mask_eid(*eid));
+        bool delivered_here = false;
+        if (events) {
+            for (const auto& e : *events) {
+                delivered_here = delivered_here || (e.name == "bpp_sent" && e.detail == needle);
+            }
+        }
+        if (!delivered_here) {
+            ctx.log->warn("{} notification for a profile sent to another eUICC ignored", prefix);
+            return notification_outcome::ignored;
+        }
+    }
+
+    const auto& op = meta.profile_management_operation;
+    store::order_state to{};
+    notification_point point{};
+    notification_outcome outcome{};
+    if (op.test(asn1::notification_enable)) {
+        to = store::order_state::enabled;
+        point = notification_point::profile_enabled;
+        outcome = notification_outcome::profile_enabled;
+    } else if (op.test(asn1::notification_disable)) {
+        to = store::order_state::disabled;
+        point = notification_point::profile_disabled;
+        outcome = notification_outcome::profile_disabled;
+    } else if (op.test(asn1::notification_delete)) {
+        to = store::order_state::deleted;
+        point = notification_point::profile_deleted;
+        outcome = notification_outcome::profile_deleted;
+    } else {
+        return notification_outcome::ignored;
+    }
+    // A delete notification may arrive before the install result was relayed.
+    const std::array from{store::order_state::downloaded, store::order_state::installed,
+                          store::order_state::enabled, store::order_state::disabled};
+    auto moved = ctx.db.transition_order(order->order_id, from, to, now);
+    if (!moved) {
+        ctx.log->info("{} notification does not apply to an order in state {}", prefix,
+                      store::to_string(order->state));
+        return notification_outcome::ignored;
+    }
+    ctx.notify_operator(*order, point, {rsp::execution_status::executed_success, std::nullopt}, der,
+                        *eid);
+    ctx.log->info("{} order {} now {}", prefix, order->order_id, store::to_string(to));
+    return outcome;
+}
+
+} // namespace
+
+procedure_result<notification_outcome>
+handle_notification(const context& ctx, const rsp::handle_notification_request& r,
+                    const client_info& /*client*/) {
+    if (const auto* pir = std::get_if<asn1::profile_installation_result>(&r.pending_notification)) {
+        return installation_result(ctx, *pir, r.pending_notification_der);
+    }
+    return other_notification(ctx,
+                              std::get<asn1::other_signed_notification>(r.pending_notification),
+                              r.pending_notification_der);
+}
+
+} // namespace esimguard::smdp::procedures

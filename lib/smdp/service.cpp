@@ -1,0 +1,300 @@
+// smdp_service: the procedures behind one thread-safe object, the admin
+// functions, and the checks that make a config usable.
+
+#include "context.hpp"
+
+#include "esimguard/crypto/hash.hpp"
+#include "esimguard/rsp/saip.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <algorithm>
+
+namespace esimguard::smdp {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> smdp_logger() {
+    if (auto l = spdlog::get("smdp")) {
+        return l;
+    }
+    // Another thread may register it between get and create.
+    try {
+        return spdlog::stderr_color_mt("smdp");
+    } catch (const spdlog::spdlog_ex&) {
+        return spdlog::get("smdp");
+    }
+}
+
+class service_impl final : public smdp_service {
+public:
+    explicit service_impl(detail::context ctx) : ctx_(std::move(ctx)) {}
+
+    procedure_result<rsp::initiate_authentication_response>
+    initiate_authentication(const rsp::initiate_authentication_request& r,
+                            const client_info& client) override {
+        return procedures::initiate_authentication(ctx_, r, client);
+    }
+    procedure_result<rsp::authenticate_client_response>
+    authenticate_client(const rsp::authenticate_client_request& r,
+                        const client_info& client) override {
+        return procedures::authenticate_client(ctx_, r, client);
+    }
+    procedure_result<rsp::get_bound_profile_package_response>
+    get_bound_profile_package(const rsp::get_bound_profile_package_request& r,
+                              const client_info& client) override {
+        return procedures::get_bound_profile_package(ctx_, r, client);
+    }
+    procedure_result<notification_outcome>
+    handle_notification(const rsp::handle_notification_request& r,
+                        const client_info& client) override {
+        return procedures::handle_notification(ctx_, r, client);
+    }
+    procedure_result<void> cancel_session(const rsp::cancel_session_request& r,
+                                          const client_info& client) override {
+        return procedures::cancel_session(ctx_, r, client);
+    }
+
+    std::optional<store::operator_record>
+    authenticate_operator(std::optional<std::string_view> bearer_token,
+                          std::optional<byte_view> client_certificate_der) override {
+        if (bearer_token && !bearer_token->empty()) {
+            if (auto op = ctx_.db.find_operator_by_token_hash(
+                    detail::sha256_hex(as_bytes(*bearer_token)))) {
+                return *op;
+            }
+        }
+        if (client_certificate_der && !client_certificate_der->empty()) {
+            if (auto op = ctx_.db.find_operator_by_client_cert(
+                    detail::sha256_hex(*client_certificate_der))) {
+                return *op;
+            }
+        }
+        return std::nullopt;
+    }
+
+    procedure_result<rsp::download_order_response>
+    download_order(const store::operator_record& op,
+                   const rsp::download_order_request& r) override {
+        return procedures::download_order(ctx_, op, r);
+    }
+    procedure_result<rsp::confirm_order_response>
+    confirm_order(const store::operator_record& op, const rsp::confirm_order_request& r) override {
+        return procedures::confirm_order(ctx_, op, r);
+    }
+    procedure_result<void> cancel_order(const store::operator_record& op,
+                                        const rsp::cancel_order_request& r) override {
+        return procedures::cancel_order(ctx_, op, r);
+    }
+    procedure_result<void> release_profile(const store::operator_record& op,
+                                           const rsp::release_profile_request& r) override {
+        return procedures::release_profile(ctx_, op, r);
+    }
+
+    procedure_result<store::operator_record> add_operator(const operator_spec& spec) override {
+        if (spec.id.empty() || (spec.bearer_token.empty() && !spec.client_certificate_der)) {
+            return std::unexpected(rsp::status::with_detail(
+                rsp::codes::mandatory_element_missing, "operator id and a token or certificate"));
+        }
+        store::operator_record op;
+        op.id = spec.id;
+        op.display_name = spec.display_name.empty() ? spec.id : spec.display_name;
+        // An operator without a token still needs a unique, unguessable hash.
+        if (spec.bearer_token.empty()) {
+            auto filler = ctx_.random_bytes(32);
+            if (!filler) {
+                return std::unexpected(filler.error());
+            }
+            op.token_sha256_hex = detail::sha256_hex(*filler);
+        } else {
+            op.token_sha256_hex = detail::sha256_hex(as_bytes(spec.bearer_token));
+        }
+        if (spec.client_certificate_der) {
+            op.client_cert_sha256_hex = detail::sha256_hex(*spec.client_certificate_der);
+        }
+        op.download_progress_url = spec.download_progress_url;
+        op.created_at = ctx_.now();
+        if (auto r = ctx_.db.add_operator(op); !r) {
+            if (r.error().code == store::errc::conflict) {
+                return std::unexpected(rsp::status::with_detail(
+                    rsp::codes::invalid_format, "operator id or token already registered"));
+            }
+            return std::unexpected(detail::internal_error("operator store"));
+        }
+        return op;
+    }
+
+    procedure_result<store::profile_record>
+    add_profile_package(std::string_view operator_id, byte_view package_der,
+                        const profile_package_info& info) override {
+        return smdp::add_profile_package(ctx_.db, operator_id, package_der, info, ctx_.now());
+    }
+
+    procedure_result<admin_order> admin_create_order(const admin_order_request& r) override {
+        auto op = ctx_.db.find_operator(r.operator_id);
+        if (!op) {
+            return std::unexpected(
+                rsp::status::with_detail(rsp::codes::iccid_not_allowed, "unknown operator"));
+        }
+        rsp::download_order_request d;
+        if (r.iccid) {
+            auto i = asn1::iccid_value::parse(*r.iccid);
+            if (!i) {
+                return std::unexpected(rsp::status(rsp::codes::iccid_invalid));
+            }
+            d.iccid = *i;
+        }
+        d.profile_type = r.profile_type;
+        if (r.eid) {
+            auto e = asn1::eid_value::parse(*r.eid);
+            if (!e) {
+                return std::unexpected(rsp::status(rsp::codes::eid_invalid));
+            }
+            d.eid = *e;
+        }
+        auto ordered = procedures::download_order(ctx_, *op, d);
+        if (!ordered) {
+            return std::unexpected(ordered.error());
+        }
+        rsp::confirm_order_request c;
+        c.iccid = ordered->iccid;
+        c.eid = d.eid;
+        c.matching_id = r.matching_id;
+        c.confirmation_code = r.confirmation_code;
+        c.release_flag = r.release;
+        auto confirmed = procedures::confirm_order(ctx_, *op, c);
+        if (!confirmed) {
+            return std::unexpected(confirmed.error());
+        }
+        auto order = ctx_.db.find_order_by_matching_id(confirmed->matching_id);
+        if (!order) {
+            return std::unexpected(detail::internal_error("order store"));
+        }
+        admin_order out{*order, {}};
+        out.activation_code.smdp_address = ctx_.config.addresses.front();
+        out.activation_code.matching_id = confirmed->matching_id;
+        out.activation_code.confirmation_code_required = order->cc_required;
+        return out;
+    }
+
+    std::size_t run_housekeeping() override {
+        const auto now = ctx_.now();
+        std::size_t n = 0;
+        if (auto s = ctx_.db.expire_sessions(now)) {
+            n += *s;
+        }
+        if (auto orders = ctx_.db.expire_orders(now)) {
+            for (const auto& o : *orders) {
+                ctx_.notify_operator(o, notification_point::eligibility_and_retry_limit,
+                                     {rsp::execution_status::failed,
+                                      rsp::status(rsp::codes::download_order_expired)},
+                                     std::nullopt, std::nullopt);
+            }
+            n += orders->size();
+        }
+        return n;
+    }
+
+    const smdp_config& config() const override { return ctx_.config; }
+    http::metrics_registry& metrics() override { return *ctx_.metrics; }
+
+private:
+    detail::context ctx_;
+};
+
+} // namespace
+
+std::expected<std::unique_ptr<smdp_service>, std::string> create_smdp_service(smdp_config config,
+                                                                              store::store& db) {
+    if (config.addresses.empty()) {
+        return std::unexpected("no SM-DP+ address configured");
+    }
+    if (config.credentials.empty()) {
+        return std::unexpected("no DPauth/DPpb credentials configured");
+    }
+    if (config.host_id.empty() || config.host_id.size() > 16) {
+        return std::unexpected("hostId must be 1 to 16 bytes");
+    }
+    if (config.smdp_oid && !detail::encode_oid(*config.smdp_oid)) {
+        return std::unexpected("the SM-DP+ OID is not dotted decimal");
+    }
+    const auto now = config.clock ? config.clock() : std::chrono::system_clock::now();
+    const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);
+    std::vector<crypto::certificate> anchors = config.trusted_cis;
+    for (const auto& c : config.credentials) {
+        if (!c.dpauth_signer || !c.dppb_signer) {
+            return std::unexpected("credentials without a signer");
+        }
+        if (c.dpauth_signer->public_part().point() != c.dpauth_certificate.key().point()) {
+            return std::unexpected("the DPauth key does not match its certificate");
+        }
+        if (c.dppb_signer->public_part().point() != c.dppb_certificate.key().point()) {
+            return std::unexpected("the DPpb key does not match its certificate");
+        }
+        const std::vector<crypto::certificate> ci{c.ci};
+        if (auto v = crypto::validate_chain(c.dpauth_certificate, c.intermediates, ci, {}, at,
+                                            crypto::cert_role::dp_auth);
+            !v) {
+            return std::unexpected(fmt::format("DPauth certificate refused: {} ({})",
+                                               crypto::to_string(v.error().code),
+                                               v.error().detail));
+        }
+        if (auto v = crypto::validate_chain(c.dppb_certificate, c.intermediates, ci, {}, at,
+                                            crypto::cert_role::dp_pb);
+            !v) {
+            return std::unexpected(fmt::format("DPpb certificate refused: {} ({})",
+                                               crypto::to_string(v.error().code),
+                                               v.error().detail));
+        }
+        anchors.push_back(c.ci);
+    }
+    auto random =
+        config.random
+            ? config.random
+            : std::shared_ptr<crypto::random_source>(crypto::create_system_random_source());
+    auto metrics = config.metrics ? config.metrics : std::make_shared<http::metrics_registry>();
+    detail::context ctx{std::move(config), db, std::move(random), std::move(metrics), smdp_logger(),
+                        std::move(anchors)};
+    return std::make_unique<service_impl>(std::move(ctx));
+}
+
+procedure_result<store::profile_record>
+add_profile_package(store::store& db, std::string_view operator_id, byte_view package_der,
+                    const profile_package_info& info, store::time_point now) {
+    auto header = rsp::read_profile_header(package_der);
+    if (!header) {
+        return std::unexpected(
+            rsp::status::with_detail(rsp::codes::invalid_format, header.error().message));
+    }
+    store::profile_record p;
+    p.iccid = header->iccid.to_string();
+    p.operator_id = std::string(operator_id);
+    p.profile_type = info.profile_type.empty()
+                         ? (header->profile_type.empty() ? "default" : header->profile_type)
+                         : info.profile_type;
+    p.metadata.service_provider_name = info.service_provider_name;
+    p.metadata.profile_name = info.profile_name.empty() ? "Profile " + p.iccid : info.profile_name;
+    p.metadata.klass = info.klass;
+    p.package = to_bytes(package_der);
+    if (auto r = db.add_profile(p, now); !r) {
+        switch (r.error().code) {
+        case store::errc::conflict:
+            return std::unexpected(
+                rsp::status::with_detail(rsp::codes::iccid_not_available, "ICCID already stored"));
+        case store::errc::not_found:
+            return std::unexpected(
+                rsp::status::with_detail(rsp::codes::iccid_not_allowed, "unknown operator"));
+        case store::errc::invalid_argument:
+            return std::unexpected(rsp::status(rsp::codes::iccid_invalid));
+        default:
+            return std::unexpected(detail::internal_error("profile store"));
+        }
+    }
+    auto stored = db.find_profile(p.iccid);
+    if (!stored) {
+        return std::unexpected(detail::internal_error("profile store"));
+    }
+    return *stored;
+}
+
+} // namespace esimguard::smdp
