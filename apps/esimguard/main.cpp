@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "esimguard 0.1.0");
     esimguard::app::register_pki_commands(app);
     esimguard::app::register_profile_commands(app);
+    esimguard::app::register_order_commands(app);
+    esimguard::app::register_demo_command(app);
     CLI11_PARSE(app, argc, argv);
     return esimguard::app::exit_code();
 }

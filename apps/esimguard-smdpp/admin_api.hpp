@@ -1,0 +1,49 @@
+#pragma once
+// The small admin API of esimguard-smdpp (JSON over the same HTTPS listener,
+// bearer token): operators, profile packages, orders and their history. It is
+// the operator's own channel: an order's answer carries its activation code
+// and confirmation code, which is why neither is ever logged here.
+//
+//   POST /admin/operators     {"id", "display_name"?, "es2_token"?, "download_progress_url"?}
+//   POST /admin/profiles      {"operator", "package" (base64 SAIP DER), "profile_type"?,
+//                              "profile_name"?, "service_provider_name"?, "class"?}
+//   POST /admin/orders        {"operator", "iccid"? | "profile_type"?, "eid"?, "matching_id"?,
+//                              "confirmation_code"?, "confirmation_code_required"? (default
+//                              true: one is generated), "release"? (default true)}
+//   GET  /admin/orders/<id>   the order's state and history
+
+#include "esimguard/core/bytes.hpp"
+#include "esimguard/http/message.hpp"
+#include "esimguard/http/metrics.hpp"
+#include "esimguard/http/server.hpp"
+#include "esimguard/smdp/service.hpp"
+#include "esimguard/store/store.hpp"
+
+#include <atomic>
+#include <memory>
+
+namespace esimguard::smdpp {
+
+/// The service, set once it exists: routes are registered before the server
+/// binds, the service is built after (its address may name the bound port).
+/// Until it is set, ES9+/ES2+/admin calls are answered 503.
+struct service_slot {
+    std::atomic<smdp::smdp_service*> service{nullptr};
+};
+
+/// What the admin handlers need. `token_sha256` is SHA-256 of the admin token
+/// (the token itself is not kept); empty disables the admin API (404).
+struct admin_api_context {
+    service_slot* slot = nullptr;
+    store::store* db = nullptr;
+    bytes token_sha256;
+    std::shared_ptr<http::metrics_registry> metrics;
+};
+
+/// Adds the admin routes; `ctx` must outlive the server. GET /admin/orders/<id>
+/// is answered by the returned handler, which the caller installs as (part of)
+/// the server's fallback since routes match exact paths only.
+[[nodiscard]] http::request_handler register_admin_routes(http::server& server,
+                                                          std::shared_ptr<admin_api_context> ctx);
+
+} // namespace esimguard::smdpp
