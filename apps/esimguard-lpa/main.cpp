@@ -264,6 +264,15 @@ std::optional<std::string> open_session(const options& o, session& s) {
     if (hc.trusted_ca_files.empty()) {
         // The simulator trusts these CIs: the SM-DP+'s TLS chain must lead to one.
         hc.trusted_ca_der = s.sim_trusted_ci;
+        if (hc.trusted_ca_der.empty() && !o.pki_dir.empty()) {
+            // Another card from the same test PKI trusts its CIs.
+            for (auto c : {crypto::curve::nist_p256, crypto::curve::brainpool_p256r1}) {
+                const auto ci = o.pki_dir / std::string(pki::curve_dir_name(c)) / "ci.der";
+                if (fs::exists(ci)) {
+                    hc.trusted_ca_files.push_back(ci);
+                }
+            }
+        }
     }
     if (o.insecure) {
         std::cerr << "**********************************************************************\n"
@@ -585,7 +594,8 @@ int main(int argc, char** argv) {
         app.add_option("--pcsc", o.pcsc_reader, "Use a PC/SC reader (optional: part of its name)")
             ->expected(0, 1);
     app.add_option("--sim-state", o.sim_state, "In-process simulated eUICC: its state file");
-    app.add_option("--pki", o.pki_dir, "Test PKI directory of the simulated eUICC");
+    app.add_option("--pki", o.pki_dir,
+                   "Test PKI directory: the simulated eUICC's, and its CIs as TLS anchors");
     app.add_option("--eid", o.eid, "EID of the simulated eUICC");
     app.add_option("--curve", o.curve, "Curve of the simulated eUICC (nist or brainpool)");
     app.add_option("--ca", o.ca_files, "Trusted CA (CI) certificate file for the SM-DP+ TLS chain")
