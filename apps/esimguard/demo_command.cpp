@@ -144,7 +144,7 @@ struct demo_server {
     }
 };
 
-step<void> start_server(demo_server& s, const fs::path& dir, crypto::curve curve) {
+step<void> start_server(demo_server& s, const fs::path& dir) {
     store::sqlite_config sc;
     sc.path = (dir / "esimguard.db").string();
     auto db = store::create_sqlite_store(sc);
@@ -153,7 +153,10 @@ step<void> start_server(demo_server& s, const fs::path& dir, crypto::curve curve
     }
     s.db = std::move(*db);
 
-    const fs::path curve_dir = dir / "pki" / std::string(pki::curve_dir_name(curve));
+    // TLS always uses the NIST DPtls chain: OpenSSL 3.0 offers no TLS 1.3
+    // signature scheme for brainpool keys, and real SM-DP+s serve P-256 DPtls
+    // certificates whichever CI the eUICC uses for ES9+ signatures.
+    const fs::path curve_dir = dir / "pki" / "nist";
     http::server_config hc;
     hc.bind_address = "127.0.0.1";
     hc.port = 0;
@@ -269,7 +272,8 @@ step<void> run_device(const fs::path& dir, crypto::curve curve, const std::strin
     }
 
     lpa::https_es9p_config hc;
-    hc.trusted_ca_files = {dir / "pki" / std::string(pki::curve_dir_name(curve)) / "ci.pem"};
+    // The TLS chain is the NIST one (see start_server).
+    hc.trusted_ca_files = {dir / "pki" / "nist" / "ci.pem"};
     auto server = lpa::create_https_es9p_client(hc);
     if (!server) {
         return fail(fmt::format("cannot set up the ES9+ client: {}", server.error().detail));
@@ -367,8 +371,9 @@ int run_demo(const demo_args& a) {
         fmt::print("[pki] generating a test PKI ({}) in {}\n", a.curve, (dir / "pki").string());
         pki::test_pki_options po;
         po.dir = dir / "pki";
+        // brainpool needs the NIST PKI too, for the TLS listener.
         po.curves =
-            *curve == crypto::curve::nist_p256 ? pki::curve_set::nist : pki::curve_set::brainpool;
+            *curve == crypto::curve::nist_p256 ? pki::curve_set::nist : pki::curve_set::both;
         po.host = "localhost";
         po.now = now;
         po.overwrite = true;
@@ -380,7 +385,7 @@ int run_demo(const demo_args& a) {
         }
 
         demo_server s;
-        if (auto r = start_server(s, dir, *curve); !r) {
+        if (auto r = start_server(s, dir); !r) {
             return std::unexpected(r.error());
         }
         fmt::print("[smdp] SM-DP+ listening on https://{}\n", s.address);

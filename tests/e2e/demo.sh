@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # esimguard demo: the whole chain in one process exits 0, prints the
 # activation code and confirmation code, writes a PNG QR image, and shows the
-# order's history through installed and enabled.
+# order's history through installed and enabled; on both curves.
 set -euo pipefail
 cli=$1
 d=$(mktemp -d)
@@ -24,4 +24,9 @@ grep -q '^demo complete' "$d/out" || fail "no completion line"
 dir=$(sed -n 's/^\[pki\] generating a test PKI (nist) in \(.*\)\/pki$/\1/p' "$d/out")
 [ -n "$dir" ] || fail "work dir not printed"
 [ ! -e "$dir" ] || fail "work dir $dir left behind"
+# The other curve: brainpoolP256r1 eUICC and SM-DP+ credentials.
+rc=0
+timeout 300 "$cli" demo --curve brainpool --log-file "$d/demo-bp.log" >"$d/out" 2>"$d/err" || rc=$?
+[ "$rc" = 0 ] || fail "brainpool demo exited with $rc"
+grep -q '^\[smdp\] order state: enabled$' "$d/out" || fail "brainpool: final state not enabled"
 echo "demo: ok"
