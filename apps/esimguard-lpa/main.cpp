@@ -264,8 +264,9 @@ std::optional<std::string> open_session(const options& o, session& s) {
     if (hc.trusted_ca_files.empty()) {
         // The simulator trusts these CIs: the SM-DP+'s TLS chain must lead to one.
         hc.trusted_ca_der = s.sim_trusted_ci;
-        if (hc.trusted_ca_der.empty() && !o.pki_dir.empty()) {
-            // Another card from the same test PKI trusts its CIs.
+        if (!o.pki_dir.empty()) {
+            // Every CI of the test PKI: SM-DP+s often serve a P-256 DPtls chain
+            // whichever CI the eUICC uses for ES9+ signatures.
             for (auto c : {crypto::curve::nist_p256, crypto::curve::brainpool_p256r1}) {
                 const auto ci = o.pki_dir / std::string(pki::curve_dir_name(c)) / "ci.der";
                 if (fs::exists(ci)) {
