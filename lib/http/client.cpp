@@ -367,8 +367,9 @@ result<client_response> client::request(std::string_view method, std::string_vie
     req.keep_alive(true);
     req.prepare_payload();
 
-    const std::string key =
-        fmt::format("{}://{}:{}", u->tls ? "https" : "http", host_field, u->port);
+    // Connection key and the name errors use: scheme, host and port once.
+    const std::string key = fmt::format("{}://{}:{}", u->tls ? "https" : "http",
+                                        v6 ? "[" + u->host + "]" : u->host, u->port);
     for (int attempt = 0; attempt < 2; ++attempt) {
         connection* c = nullptr;
         bool reused = false;
