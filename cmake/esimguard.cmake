@@ -2,6 +2,13 @@
 # a helper that declares one static library per module.
 
 set(ESIMGUARD_WARNINGS -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  # g++ 12 at -O2/-O3 reports these from inside libstdc++ on correct code
+  # (GCC bugs 105329, 105651, 106199: memcpy/insert/append after inlining).
+  # They stay warnings, so they are still seen, but cannot fail the build.
+  list(APPEND ESIMGUARD_WARNINGS -Wno-error=restrict -Wno-error=array-bounds
+    -Wno-error=stringop-overflow -Wno-error=stringop-overread)
+endif()
 
 if(ESIMGUARD_FUZZ)
   # Every library is instrumented for coverage so that libFuzzer sees into it.
