@@ -1,4 +1,4 @@
-// AES-CMAC (RFC 4493), HMAC-SHA256 (RFC 2104) through the OpenSSL 3 EVP_MAC API.
+// AES-CMAC (RFC 4493), HMAC-SHA256 and HMAC-SHA1 (RFC 2104) through the OpenSSL 3 EVP_MAC API.
 
 #include "esimguard/crypto/mac.hpp"
 
@@ -47,6 +47,14 @@ result<bytes> aes_cmac(byte_view key, byte_view data) {
 result<bytes> hmac_sha256(byte_view key, byte_view data) {
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
+        OSSL_PARAM_construct_end(),
+    };
+    return compute_mac("HMAC", params, key, data);
+}
+
+result<bytes> hmac_sha1(byte_view key, byte_view data) {
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA1"), 0),
         OSSL_PARAM_construct_end(),
     };
     return compute_mac("HMAC", params, key, data);

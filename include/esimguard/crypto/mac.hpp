@@ -13,6 +13,11 @@ namespace esimguard::crypto {
 /// HMAC-SHA256 (RFC 2104), 32 bytes. Any key length.
 [[nodiscard]] result<bytes> hmac_sha256(byte_view key, byte_view data);
 
+/// HMAC-SHA1 (RFC 2104, RFC 2202), 20 bytes. Any key length. Only for TOTP/HOTP
+/// (RFC 6238/4226), whose authenticator apps default to it; HMAC-SHA1 is still
+/// a sound PRF even though SHA-1 collisions are practical.
+[[nodiscard]] result<bytes> hmac_sha1(byte_view key, byte_view data);
+
 /// Compares in time that depends only on the lengths (CRYPTO_memcmp): for MACs,
 /// hashCc and anything else a guesser could probe byte by byte. Different lengths
 /// compare unequal.
