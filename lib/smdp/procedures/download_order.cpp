@@ -3,6 +3,8 @@
 
 #include "../context.hpp"
 
+#include <algorithm>
+
 namespace esimguard::smdp::procedures {
 
 procedure_result<rsp::download_order_response>
@@ -28,7 +30,15 @@ download_order(const context& ctx, const store::operator_record& op,
         req.eid = r.eid->to_string();
     }
     req.cc_failure_limit = ctx.config.cc_retry_limit;
-    req.download_attempt_limit = ctx.config.download_attempt_limit;
+    // Each wrong confirmation code ends the RSP session (SGP.22 §5.6.2), so
+    // every retry of the code is a new authenticateClient and counts one
+    // download attempt. With fewer attempts than cc retries an order would
+    // run out of attempts (8.8.5 / 6.4) before the subscriber had the cc
+    // retries the operator granted; the attempt limit is therefore never
+    // below the cc retry limit (the defaults are 3 and 3: two wrong codes and
+    // the right one fit exactly).
+    req.download_attempt_limit =
+        std::max(ctx.config.download_attempt_limit, ctx.config.cc_retry_limit);
     req.expires_at = now + ctx.config.default_order_ttl;
 
     auto order = ctx.db.create_order(req, now);

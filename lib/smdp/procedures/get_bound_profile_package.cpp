@@ -126,15 +126,25 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
         (void)ctx.db.record_session_cc_attempt(tid, now);
         const bytes expected = crypto::sha256(concat({*order->cc_sha256, r.transaction_id}));
         if (!crypto::constant_time_equal(expected, *signed2.hash)) {
+            // SGP.22 §3.1.3.2 / §5.6.2: an error answer to getBoundProfilePackage
+            // terminates the RSP session. The session ends here, before the LPA's
+            // CancelSession (lpac sends undefinedReason) can reach it: that call
+            // then finds no live session (8.10.1 / 3.9) and cannot put the order
+            // in error. The order stays `released` so the subscriber may try
+            // again from a new session (a new authenticateClient, which counts a
+            // download attempt; see download_order.cpp for why the attempt
+            // limit never falls below the cc retry limit) until the cc retry
+            // limit locks it.
             auto outcome = ctx.db.record_cc_failure(order_id, now);
             if (!outcome) {
                 return end_with(detail::internal_error("order store unavailable"),
                                 "internal_error");
             }
-            ctx.add_event(order_id, "cc_refused",
-                          fmt::format("wrong confirmation code ({} of {})", outcome->failures,
-                                      outcome->limit));
             if (outcome->locked) {
+                ctx.add_event(order_id, "cc_refused",
+                              fmt::format("wrong confirmation code ({} of {}): order locked, the "
+                                          "subscriber can no longer download it",
+                                          outcome->failures, outcome->limit));
                 ctx.notify_operator(*order, notification_point::confirmation_failure,
                                     {rsp::execution_status::failed,
                                      rsp::status(rsp::codes::confirmation_code_retries_exceeded)},
@@ -142,11 +152,13 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
                 return end_with(rsp::status(rsp::codes::confirmation_code_retries_exceeded),
                                 "cc_retries_exceeded");
             }
-            // The session stays open: the user may type the code again.
+            ctx.add_event(order_id, "cc_refused",
+                          fmt::format("wrong confirmation code ({} of {}): session ended, the "
+                                      "order stays downloadable",
+                                      outcome->failures, outcome->limit));
             ctx.log->info("{} wrong confirmation code ({} of {})", prefix, outcome->failures,
                           outcome->limit);
-            ctx.count_download("cc_refused");
-            return std::unexpected(rsp::status(rsp::codes::confirmation_code_refused));
+            return end_with(rsp::status(rsp::codes::confirmation_code_refused), "cc_refused");
         }
     }
 

@@ -298,32 +298,100 @@ TEST_F(download_refusals, when_the_confirmation_code_is_missing_then_it_is_refus
 }
 
 TEST_F(download_refusals,
-       when_the_confirmation_code_is_wrong_three_times_then_the_order_is_locked) {
+       when_the_confirmation_code_is_wrong_then_the_session_ends_and_the_order_stays_released) {
     auto o = order(iccid, std::nullopt, std::string("2468"));
     auto auth = must(authenticate(card, o.activation_code.matching_id));
+    auto wrong = service->get_bound_profile_package(card.prepare_download(auth, "1111"), client);
+    ASSERT_FALSE(wrong);
+    EXPECT_TRUE(wrong.error().is(rsp::codes::confirmation_code_refused));
+    EXPECT_FALSE(wrong.error().message.empty());
+    EXPECT_EQ(must(db->find_session(to_hex_upper(card.transaction_id))).state,
+              store::session_state::ended);
+
+    // lpac cancels with undefinedReason after the refusal: the session is gone
+    // already, so the cancellation cannot put the order in error.
+    auto cancel =
+        service->cancel_session(card.cancel(asn1::cancel_session_reason::undefined_reason), client);
+    ASSERT_FALSE(cancel);
+    EXPECT_TRUE(cancel.error().is(rsp::codes::transaction_id_unknown));
+    const auto after = find_order(o.order.order_id);
+    EXPECT_EQ(after.state, store::order_state::released);
+    EXPECT_FALSE(after.locked);
+    EXPECT_EQ(after.cc_failures, 1);
+
+    // The ended session cannot be used for a second guess either.
+    auto same_session =
+        service->get_bound_profile_package(card.prepare_download(auth, "2468"), client);
+    ASSERT_FALSE(same_session);
+    EXPECT_TRUE(same_session.error().is(rsp::codes::transaction_id_unknown));
+}
+
+TEST_F(download_refusals,
+       when_the_confirmation_code_is_wrong_twice_then_right_in_a_new_session_then_it_installs) {
+    auto o = order(iccid, std::nullopt, std::string("2468"));
     for (int i = 0; i < 2; ++i) {
+        auto auth = must(authenticate(card, o.activation_code.matching_id));
         auto r = service->get_bound_profile_package(card.prepare_download(auth, "1111"), client);
         ASSERT_FALSE(r);
         EXPECT_TRUE(r.error().is(rsp::codes::confirmation_code_refused)) << i;
+        EXPECT_FALSE(service->cancel_session(
+            card.cancel(asn1::cancel_session_reason::undefined_reason), client));
     }
-    auto third = service->get_bound_profile_package(card.prepare_download(auth, "1111"), client);
-    ASSERT_FALSE(third);
-    EXPECT_TRUE(third.error().is(rsp::codes::confirmation_code_retries_exceeded));
-    EXPECT_TRUE(find_order(o.order.order_id).locked);
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    auto bpp =
+        must(service->get_bound_profile_package(card.prepare_download(auth, "2468"), client));
+    card.load_bpp(bpp);
+    EXPECT_EQ(must(service->handle_notification(card.installation_result(iccid, true), client)),
+              notification_outcome::install_success);
+    const auto done = find_order(o.order.order_id);
+    EXPECT_EQ(done.state, store::order_state::installed);
+    EXPECT_EQ(done.cc_failures, 2);
+    EXPECT_EQ(done.download_attempts, 3);
+}
 
-    // Even the right code cannot unlock it from a new session.
+TEST_F(
+    download_refusals,
+    when_the_confirmation_code_is_wrong_three_times_then_the_order_is_locked_and_the_right_code_is_refused) {
+    auto o = order(iccid, std::nullopt, std::string("2468"));
+    for (int i = 0; i < 3; ++i) {
+        auto auth = must(authenticate(card, o.activation_code.matching_id));
+        auto r = service->get_bound_profile_package(card.prepare_download(auth, "1111"), client);
+        ASSERT_FALSE(r);
+        EXPECT_TRUE(r.error().is(i < 2 ? rsp::codes::confirmation_code_refused
+                                       : rsp::codes::confirmation_code_retries_exceeded))
+            << i << ": " << rsp::to_string(r.error());
+        EXPECT_FALSE(service->cancel_session(
+            card.cancel(asn1::cancel_session_reason::undefined_reason), client));
+    }
+    const auto locked = find_order(o.order.order_id);
+    EXPECT_TRUE(locked.locked);
+    EXPECT_EQ(locked.lock_reason, std::optional<std::string>("cc_retries_exceeded"));
+    auto events = must(db->list_order_events(o.order.order_id));
+    ASSERT_FALSE(events.empty());
+    bool says_locked = false;
+    for (const auto& e : events) {
+        says_locked = says_locked || (e.name == "cc_refused" &&
+                                      e.detail.find("can no longer download") != std::string::npos);
+    }
+    EXPECT_TRUE(says_locked) << "the history must say the subscriber can no longer download";
+
+    // The right code from a new session is refused before it is even asked for.
     auto again = authenticate(card, o.activation_code.matching_id);
     ASSERT_FALSE(again);
     EXPECT_TRUE(again.error().is(rsp::codes::confirmation_code_retries_exceeded));
 }
 
-TEST_F(download_refusals,
-       when_the_confirmation_code_is_right_after_a_wrong_one_then_the_download_goes_on) {
+TEST_F(
+    download_refusals,
+    when_the_attempt_limit_is_configured_below_the_cc_retry_limit_then_orders_get_enough_attempts) {
+    build([](smdp_config& c) {
+        c.download_attempt_limit = 1;
+        c.cc_retry_limit = 4;
+    });
+    add_profile(iccid);
     auto o = order(iccid, std::nullopt, std::string("2468"));
-    auto auth = must(authenticate(card, o.activation_code.matching_id));
-    ASSERT_FALSE(service->get_bound_profile_package(card.prepare_download(auth, "1111"), client));
-    EXPECT_TRUE(service->get_bound_profile_package(card.prepare_download(auth, "2468"), client));
-    EXPECT_EQ(find_order(o.order.order_id).cc_failures, 1);
+    EXPECT_EQ(find_order(o.order.order_id).download_attempt_limit, 4);
+    EXPECT_EQ(find_order(o.order.order_id).cc_failure_limit, 4);
 }
 
 TEST_F(download_refusals, when_the_session_ttl_has_passed_then_authenticate_is_refused_8_10_1) {

@@ -266,8 +266,10 @@ TEST_F(es2p,
     test_card card(crypto::curve::nist_p256, shared_pki::get().euicc(crypto::curve::nist_p256, 1));
     auto auth = must(authenticate(card, o.activation_code.matching_id));
     ASSERT_FALSE(service->get_bound_profile_package(card.prepare_download(auth, "000000"), client));
+    // A wrong code ends the session: the right one comes in a new one.
+    auto retry = must(authenticate(card, o.activation_code.matching_id));
     card.load_bpp(
-        must(service->get_bound_profile_package(card.prepare_download(auth, cc), client)));
+        must(service->get_bound_profile_package(card.prepare_download(retry, cc), client)));
     must(service->handle_notification(card.installation_result(iccid, true), client));
 
     logger->sinks().pop_back();
