@@ -96,6 +96,13 @@ rsp::status internal_error(std::string_view what) {
                        fmt::format("The SM-DP+ could not process the request ({})", what));
 }
 
+rsp::status locked_order_status(const store::order_record& order) {
+    if (order.lock_reason && *order.lock_reason == "cc_retries_exceeded") {
+        return rsp::codes::confirmation_code_retries_exceeded;
+    }
+    return rsp::status::with_detail(rsp::codes::profile_not_released, "order paused");
+}
+
 std::string session_prefix(std::string_view transaction_id_hex,
                            std::optional<std::string_view> eid) {
     return fmt::format("txn={} eid={}", transaction_id_hex, eid ? mask_eid(*eid) : "-");

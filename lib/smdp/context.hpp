@@ -48,6 +48,10 @@ struct context {
 /// 500, the device sees a generic SGP.22 failure with a plain message.
 rsp::status internal_error(std::string_view what);
 
+/// The answer to a download of a locked order: 8.2.7/6.4 when the
+/// confirmation-code retry limit locked it, otherwise 8.2/1.2 (paused).
+rsp::status locked_order_status(const store::order_record& order);
+
 /// "txn=<hex> eid=<masked>", the prefix of every per-session log line.
 std::string session_prefix(std::string_view transaction_id_hex,
                            std::optional<std::string_view> eid);

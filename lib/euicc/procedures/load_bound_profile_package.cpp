@@ -150,6 +150,9 @@ std::optional<bytes> initialise_secure_channel(context& ctx, byte_view piece, co
         return fail(ctx, cmd::initialise_secure_channel, reason::incorrect_input_values);
     }
     auto shared = crypto::ecdh(*s.otsk, *peer);
+    // otSK.EUICC.ECKA is one-time: gone right after the key agreement, so a
+    // replayed InitialiseSecureChannel can never derive session keys again.
+    s.otsk.reset();
     if (!shared) {
         return fail(ctx, cmd::initialise_secure_channel, reason::incorrect_input_values);
     }

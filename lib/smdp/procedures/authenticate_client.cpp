@@ -44,8 +44,8 @@ rsp::status download_refusal_status(store::download_refusal r, const store::orde
     case download_refusal::cancelled:
         return rsp::status::with_detail(rsp::codes::matching_id_refused, "order cancelled");
     case download_refusal::locked:
-        if (o && o->lock_reason && *o->lock_reason == "cc_retries_exceeded") {
-            return rsp::codes::confirmation_code_retries_exceeded;
+        if (o) {
+            return detail::locked_order_status(*o);
         }
         return rsp::status::with_detail(rsp::codes::profile_not_released, "order paused");
     }

@@ -92,15 +92,42 @@ procedure_result<void> cancel_session(const context& ctx, const rsp::cancel_sess
         if (order) {
             const bool retry_allowed = reason == asn1::cancel_session_reason::postponed ||
                                        reason == asn1::cancel_session_reason::timeout;
-            if (retry_allowed) {
+            // Several sessions may be bound to one order (a matching ID without
+            // an EID, used by several cards); only the session whose
+            // getBoundProfilePackage took the order (released → downloaded,
+            // then bpp_sent) may move it out of `downloaded`. Otherwise card A
+            // could re-release the order card B just received and download a
+            // second copy of the profile.
+            const bool took_order = session->state == store::session_state::bpp_sent;
+            if (took_order && retry_allowed) {
                 // A BPP that was sent but not installed may be fetched again.
                 const std::array from{store::order_state::downloaded};
                 (void)ctx.db.transition_order(order->order_id, from, store::order_state::released,
                                               now);
-            } else {
-                const std::array from{store::order_state::released, store::order_state::downloaded};
+            } else if (took_order) {
+                const std::array from{store::order_state::downloaded};
                 (void)ctx.db.transition_order(order->order_id, from, store::order_state::error,
                                               now);
+            } else if (!retry_allowed) {
+                // An authenticated session that got no BPP: SGP.22 §5.6.5 ends
+                // the order in error for a rejection, which a card holding the
+                // matching ID could also reach by downloading it. It can only
+                // do so while the order is still `released`: an order another
+                // session took is left alone.
+                const std::array from{store::order_state::released};
+                (void)ctx.db.transition_order(order->order_id, from, store::order_state::error,
+                                              now);
+            }
+            if (!took_order && order->state != store::order_state::released) {
+                ctx.add_event(order->order_id, "session_cancelled",
+                              fmt::format("by the eUICC: {}; a session that did not take the "
+                                          "order, which stays {}",
+                                          reason_name(reason), store::to_string(order->state)));
+                ctx.log->warn("{} cancelSession from a session that did not take the order "
+                              "(order {}): order unchanged",
+                              prefix, store::to_string(order->state));
+                ctx.count_download(fmt::format("cancelled_{}", reason_name(reason)));
+                return {};
             }
             ctx.add_event(order->order_id, "session_cancelled",
                           fmt::format("by the eUICC: {}", reason_name(reason)));

@@ -163,10 +163,30 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
     }
 
     // Claim the order before doing the work: two sessions of one matching ID
-    // must not both receive a BPP.
+    // must not both receive a BPP. The store refuses the claim, in the same
+    // transaction, when the order was locked (cc retry limit, risk engine,
+    // operator) or expired after this session's authenticateClient.
     const std::array from{store::order_state::released};
     auto claimed = ctx.db.transition_order(order_id, from, store::order_state::downloaded, now);
     if (!claimed) {
+        // Only to choose the answer: the decision above was atomic.
+        auto current = ctx.db.find_order(order_id);
+        if (current && current->state == store::order_state::released && current->locked) {
+            ctx.add_event(order_id, "download_refused",
+                          fmt::format("locked for eUICC {}", mask_eid(*session->eid)));
+            return end_with(detail::locked_order_status(*current), "refused_locked");
+        }
+        if (current && current->state == store::order_state::released &&
+            now >= current->expires_at) {
+            const std::array live{store::order_state::released};
+            (void)ctx.db.transition_order(order_id, live, store::order_state::expired, now);
+            ctx.add_event(order_id, "download_refused",
+                          fmt::format("expired for eUICC {}", mask_eid(*session->eid)));
+            const rsp::status st(rsp::codes::download_order_expired);
+            ctx.notify_operator(*current, notification_point::eligibility_and_retry_limit,
+                                {rsp::execution_status::failed, st}, std::nullopt, session->eid);
+            return end_with(st, "refused_expired");
+        }
         return end_with(
             rsp::status::with_detail(rsp::codes::matching_id_refused, "order no longer available"),
             "order_unavailable");

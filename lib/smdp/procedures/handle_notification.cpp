@@ -31,6 +31,23 @@ installation_result(const context& ctx, const asn1::profile_installation_result&
         ctx.log->warn("{} installation result with an invalid signature refused", prefix);
         return std::unexpected(rsp::status(rsp::codes::euicc_signature_invalid));
     }
+    // Only the session that received the BPP may report its installation:
+    // several sessions can be bound to one order (a matching ID without EID),
+    // and a card whose session did not take the current download must not
+    // move it to installed or error. That session is in bpp_sent; or it was
+    // ended by expiry after the order was claimed (smdp_otpk is written only
+    // after the claim), and the LPA relays the pending result later. An
+    // order a session took leaves `downloaded` only through that session
+    // (cancel ends it with another reason), so no other session can hold it.
+    const bool took_order = session->state == store::session_state::bpp_sent ||
+                            (session->state == store::session_state::ended &&
+                             session->end_reason == "expired" && session->smdp_otpk.has_value());
+    if (!took_order) {
+        ctx.log->warn("{} installation result from a session that did not receive the BPP ({}, "
+                      "{}); ignored",
+                      prefix, store::to_string(session->state), session->end_reason.value_or("-"));
+        return notification_outcome::ignored;
+    }
     auto order = ctx.db.find_order(*session->order_id);
     if (!order) {
         return std::unexpected(detail::internal_error("order not found"));

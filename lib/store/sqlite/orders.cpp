@@ -444,6 +444,15 @@ result<order_record> sqlite_store_impl::transition_order(std::string_view order_
             return std::unexpected(state_mismatch(
                 fmt::format("order is {}, expected {}", to_string(o->state), states_text(from))));
         }
+        // The download claim checks lock and expiry in this same transaction:
+        // a session authenticated before a lock, a pause or the expiry must
+        // not get the BPP (begin_download's checks are long past by then).
+        if (to == order_state::downloaded && o->locked) {
+            return std::unexpected(state_mismatch("order is locked"));
+        }
+        if (to == order_state::downloaded && now >= o->expires_at) {
+            return std::unexpected(state_mismatch("order has expired"));
+        }
         if (auto w = move_order(c, *o, to, now, "state", ""); !w) {
             return std::unexpected(w.error());
         }

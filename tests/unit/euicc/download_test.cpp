@@ -238,6 +238,23 @@ TEST_F(download, a_bpp_for_another_transaction_is_refused_at_initialise_secure_c
     EXPECT_EQ(err.reason, asn1::install_error_reason::invalid_transaction_id);
 }
 
+TEST_F(download, the_one_time_key_is_gone_after_initialise_secure_channel_so_a_replay_is_refused) {
+    fake_server srv{*pki_};
+    authenticate(srv);
+    prepare(srv);
+    const auto pieces = srv.bpp_pieces(sample_metadata(), sample_profile());
+    ASSERT_FALSE(pieces.empty());
+    EXPECT_TRUE(chip->handle_es10(pieces.front()).empty());
+    // The same InitialiseSecureChannel again: no otSK.EUICC.ECKA is left to
+    // agree keys with, so it cannot restart the secure channel.
+    const auto replay = chip->handle_es10(pieces.front());
+    ASSERT_FALSE(replay.empty());
+    auto pir = asn1::decode_profile_installation_result(replay).value();
+    const auto& err = std::get<asn1::install_error_result>(pir.data.final_result);
+    EXPECT_EQ(err.bpp_command, asn1::bpp_command_id::initialise_secure_channel);
+    EXPECT_TRUE(chip->profiles().empty());
+}
+
 TEST_F(download, the_same_iccid_cannot_be_installed_twice) {
     for (int round = 0; round < 2; ++round) {
         fake_server srv{*pki_};

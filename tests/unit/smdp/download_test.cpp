@@ -479,6 +479,126 @@ TEST_F(download_refusals, when_another_card_signs_the_cancellation_then_it_is_re
     EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::released);
 }
 
+TEST_F(
+    download_refusals,
+    when_two_cards_share_a_matching_id_and_the_loser_postpones_then_the_order_is_not_released_again) {
+    auto o = order(iccid);
+    test_card second(crypto::curve::nist_p256,
+                     shared_pki::get().euicc(crypto::curve::nist_p256, 7));
+    must(authenticate(card, o.activation_code.matching_id));
+    auto winner = must(authenticate(second, o.activation_code.matching_id));
+    second.load_bpp(
+        must(service->get_bound_profile_package(second.prepare_download(winner, {}), client)));
+
+    // The card that lost signs a cancellation of its own, still live, session.
+    ASSERT_TRUE(
+        service->cancel_session(card.cancel(asn1::cancel_session_reason::postponed), client));
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::downloaded);
+    auto again = authenticate(card, o.activation_code.matching_id);
+    ASSERT_FALSE(again) << "a second copy of the profile must not be downloadable";
+    EXPECT_TRUE(again.error().is(rsp::codes::matching_id_refused));
+
+    EXPECT_EQ(must(service->handle_notification(second.installation_result(iccid, true), client)),
+              notification_outcome::install_success);
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::installed);
+}
+
+TEST_F(download_refusals,
+       when_the_card_that_lost_the_race_rejects_then_the_download_of_the_winner_is_untouched) {
+    auto o = order(iccid);
+    test_card second(crypto::curve::nist_p256,
+                     shared_pki::get().euicc(crypto::curve::nist_p256, 7));
+    must(authenticate(card, o.activation_code.matching_id));
+    auto winner = must(authenticate(second, o.activation_code.matching_id));
+    second.load_bpp(
+        must(service->get_bound_profile_package(second.prepare_download(winner, {}), client)));
+    ASSERT_TRUE(service->cancel_session(
+        card.cancel(asn1::cancel_session_reason::end_user_rejection), client));
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::downloaded);
+}
+
+TEST_F(download_refusals,
+       when_an_installation_result_comes_from_a_stale_session_then_the_order_does_not_change) {
+    auto o = order(iccid);
+    // The first card downloads, then postpones: its session ends, the order
+    // is released and a second card takes it.
+    auto first = must(authenticate(card, o.activation_code.matching_id));
+    card.load_bpp(
+        must(service->get_bound_profile_package(card.prepare_download(first, {}), client)));
+    ASSERT_TRUE(
+        service->cancel_session(card.cancel(asn1::cancel_session_reason::postponed), client));
+    ASSERT_EQ(find_order(o.order.order_id).state, store::order_state::released);
+    test_card second(crypto::curve::nist_p256,
+                     shared_pki::get().euicc(crypto::curve::nist_p256, 7));
+    auto winner = must(authenticate(second, o.activation_code.matching_id));
+    second.load_bpp(
+        must(service->get_bound_profile_package(second.prepare_download(winner, {}), client)));
+
+    // The first card reports on its ended session, failure then success.
+    EXPECT_EQ(must(service->handle_notification(card.installation_result(iccid, false), client)),
+              notification_outcome::ignored);
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::downloaded);
+    EXPECT_EQ(must(service->handle_notification(card.installation_result(iccid, true), client)),
+              notification_outcome::ignored);
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::downloaded);
+
+    EXPECT_EQ(must(service->handle_notification(second.installation_result(iccid, true), client)),
+              notification_outcome::install_success);
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::installed);
+}
+
+TEST_F(download_refusals,
+       when_the_session_expired_after_the_bpp_was_sent_then_the_late_installation_result_counts) {
+    auto o = order(iccid);
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    card.load_bpp(
+        must(service->get_bound_profile_package(card.prepare_download(auth, {}), client)));
+    now = now.load() + std::chrono::hours(1);
+    ASSERT_EQ(must(db->expire_sessions(now.load())), 1u);
+    EXPECT_EQ(must(service->handle_notification(card.installation_result(iccid, true), client)),
+              notification_outcome::install_success);
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::installed);
+}
+
+TEST_F(download_refusals,
+       when_the_cc_limit_locks_the_order_after_authentication_then_that_session_gets_no_bpp) {
+    auto o = order(iccid, std::nullopt, std::string("2468"));
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    // Other sessions use up the confirmation-code retries meanwhile.
+    for (int i = 0; i < 3; ++i) {
+        must(db->record_cc_failure(o.order.order_id, now.load()));
+    }
+    ASSERT_TRUE(find_order(o.order.order_id).locked);
+    auto r = service->get_bound_profile_package(card.prepare_download(auth, "2468"), client);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(rsp::codes::confirmation_code_retries_exceeded));
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::released);
+}
+
+TEST_F(download_refusals,
+       when_the_order_is_paused_after_authentication_then_that_session_is_refused_8_2_1_2) {
+    auto o = order(iccid);
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    must(db->lock_order(o.order.order_id, "risk_engine", now.load()));
+    auto r = service->get_bound_profile_package(card.prepare_download(auth, {}), client);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(rsp::codes::profile_not_released));
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::released);
+}
+
+TEST_F(download_refusals,
+       when_the_order_expires_between_authentication_and_download_then_it_is_refused_8_8_5_4_10) {
+    build([](smdp_config& c) { c.default_order_ttl = std::chrono::minutes(5); });
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    now = now.load() + std::chrono::minutes(6);
+    auto r = service->get_bound_profile_package(card.prepare_download(auth, {}), client);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(rsp::codes::download_order_expired));
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::expired);
+}
+
 TEST_F(download_refusals,
        when_an_operator_has_a_progress_url_then_download_steps_are_queued_for_it) {
     progress_url = "https://operator.example/es2";

@@ -179,6 +179,27 @@ TEST_F(orders, when_transition_matches_then_order_and_profile_move_together) {
     EXPECT_EQ(db().find_order("order-1")->updated_at, t0() + 5s);
 }
 
+TEST_F(orders, when_a_released_order_is_locked_then_it_cannot_move_to_downloaded) {
+    released_order(1);
+    ASSERT_TRUE(db().lock_order("order-1", "risk_engine", t0()).has_value());
+    std::array from{order_state::released};
+    auto r = db().transition_order("order-1", from, order_state::downloaded, t0() + 1s);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, errc::state_mismatch);
+    EXPECT_EQ(db().find_order("order-1")->state, order_state::released);
+    EXPECT_EQ(db().find_profile(iccid(1))->state, profile_state::released);
+}
+
+TEST_F(orders, when_a_released_order_is_past_its_expiry_then_it_cannot_move_to_downloaded) {
+    released_order(1, 3, {}, t0() + 1h);
+    std::array from{order_state::released};
+    auto r = db().transition_order("order-1", from, order_state::downloaded, t0() + 1h);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, errc::state_mismatch);
+    EXPECT_EQ(db().find_order("order-1")->state, order_state::released);
+    EXPECT_TRUE(db().transition_order("order-1", from, order_state::downloaded, t0() + 59min));
+}
+
 TEST_F(orders, when_orders_pass_their_expiry_then_expire_orders_marks_only_those) {
     released_order(1, 3, {}, t0() + 1h);
     released_order(2, 3, {}, t0() + 3h);
