@@ -180,6 +180,9 @@ public:
     /// Compare-and-set of the order state (its profile follows): succeeds only
     /// if the state is one of `from`. state_mismatch otherwise. For downloads
     /// (released → downloaded), notifications (→ installed, enabled, …) and errors.
+    /// A move to `downloaded` is also refused (state_mismatch) when the order
+    /// is locked or past its expiry, checked in the same transaction, so that
+    /// a session authenticated before a lock or expiry cannot still take it.
     [[nodiscard]] virtual result<order_record> transition_order(std::string_view order_id,
                                                                 std::span<const order_state> from,
                                                                 order_state to, time_point now) = 0;
