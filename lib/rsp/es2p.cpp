@@ -10,30 +10,14 @@
 
 namespace esimguard::rsp {
 
+using detail::guarded;
+using detail::guarded_response;
 using detail::invalid;
 using detail::json;
 using detail::malformed;
 using detail::missing;
 
 namespace {
-
-template <typename T, typename F>
-parse_result<T> guarded(F&& f) {
-    try {
-        return f();
-    } catch (const std::exception&) {
-        return std::unexpected(invalid("body", "could not be parsed"));
-    }
-}
-
-template <typename T, typename F>
-response_result<T> guarded_response(F&& f) {
-    try {
-        return f();
-    } catch (const std::exception&) {
-        return std::unexpected(malformed(invalid("body", "could not be parsed")));
-    }
-}
 
 parse_result<es2p_request_header> read_request_header(const json& body) {
     auto h = detail::object_member(body, "header");

@@ -11,6 +11,8 @@
 
 namespace esimguard::rsp {
 
+using detail::guarded;
+using detail::guarded_response;
 using detail::invalid;
 using detail::json;
 using detail::malformed;
@@ -104,26 +106,6 @@ std::string b64(byte_view v) {
 
 std::string signature_b64(const asn1::raw_signature& sig) {
     return to_base64(asn1::encode(tag_signature, sig));
-}
-
-// Runs a parser body, turning any exception nlohmann or the allocator throws
-// into a status: a parser must never let one escape.
-template <typename T, typename F>
-parse_result<T> guarded(F&& f) {
-    try {
-        return f();
-    } catch (const std::exception&) {
-        return std::unexpected(invalid("body", "could not be parsed"));
-    }
-}
-
-template <typename T, typename F>
-response_result<T> guarded_response(F&& f) {
-    try {
-        return f();
-    } catch (const std::exception&) {
-        return std::unexpected(malformed(invalid("body", "could not be parsed")));
-    }
 }
 
 std::string guarded_dump(const json& j) {

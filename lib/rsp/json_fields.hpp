@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,5 +73,26 @@ inline response_error malformed(status s) {
 
 /// statusCodeData from JSON (subjectCode, reasonCode required; message optional).
 [[nodiscard]] parse_result<status> read_status_code_data(const json& o);
+
+/// Runs a request parser body, turning any exception nlohmann or the
+/// allocator throws into a status: a parser must never let one escape.
+template <typename T, typename F>
+parse_result<T> guarded(F&& f) {
+    try {
+        return f();
+    } catch (const std::exception&) {
+        return std::unexpected(invalid("body", "could not be parsed"));
+    }
+}
+
+/// The same for response parsers (the LPA side).
+template <typename T, typename F>
+response_result<T> guarded_response(F&& f) {
+    try {
+        return f();
+    } catch (const std::exception&) {
+        return std::unexpected(malformed(invalid("body", "could not be parsed")));
+    }
+}
 
 } // namespace esimguard::rsp::detail
