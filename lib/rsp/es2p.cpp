@@ -16,6 +16,7 @@ using detail::invalid;
 using detail::json;
 using detail::malformed;
 using detail::missing;
+using detail::response_body;
 
 namespace {
 
@@ -428,22 +429,6 @@ std::string to_json(const confirm_order_response& r) {
     put_optional(j, "smdpAddress", r.smdp_address);
     return detail::dump(j);
 }
-
-namespace {
-
-std::expected<json, response_error> response_body(std::string_view body) {
-    auto j = detail::parse_object(body);
-    if (!j) {
-        return std::unexpected(malformed(j.error()));
-    }
-    auto h = detail::read_response_header(*j);
-    if (!h) {
-        return std::unexpected(h.error());
-    }
-    return std::move(*j);
-}
-
-} // namespace
 
 response_result<download_order_response> parse_download_order_response(std::string_view body) {
     return guarded_response<download_order_response>(

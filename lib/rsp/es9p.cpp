@@ -17,6 +17,7 @@ using detail::invalid;
 using detail::json;
 using detail::malformed;
 using detail::missing;
+using detail::response_body;
 
 namespace {
 
@@ -336,23 +337,6 @@ std::string failed_response_json(const status& s) {
     return guarded_dump(
         json{{"header", {{"functionExecutionStatus", detail::execution_status_json(fes)}}}});
 }
-
-namespace {
-
-// Parses the envelope of a response: JSON object, then the header.
-std::expected<json, response_error> response_body(std::string_view body) {
-    auto j = detail::parse_object(body);
-    if (!j) {
-        return std::unexpected(malformed(j.error()));
-    }
-    auto h = detail::read_response_header(*j);
-    if (!h) {
-        return std::unexpected(h.error());
-    }
-    return std::move(*j);
-}
-
-} // namespace
 
 response_result<initiate_authentication_response>
 parse_initiate_authentication_response(std::string_view body) {

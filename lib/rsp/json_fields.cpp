@@ -214,4 +214,16 @@ std::string dump(const json& j) {
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::expected<json, response_error> response_body(std::string_view body) {
+    auto j = parse_object(body);
+    if (!j) {
+        return std::unexpected(malformed(j.error()));
+    }
+    auto h = read_response_header(*j);
+    if (!h) {
+        return std::unexpected(h.error());
+    }
+    return std::move(*j);
+}
+
 } // namespace esimguard::rsp::detail

@@ -74,6 +74,10 @@ inline response_error malformed(status s) {
 /// statusCodeData from JSON (subjectCode, reasonCode required; message optional).
 [[nodiscard]] parse_result<status> read_status_code_data(const json& o);
 
+/// Parses the envelope of a response: a JSON object, then its header (a
+/// Failed status comes back as reported by the peer).
+[[nodiscard]] std::expected<json, response_error> response_body(std::string_view body);
+
 /// Runs a request parser body, turning any exception nlohmann or the
 /// allocator throws into a status: a parser must never let one escape.
 template <typename T, typename F>
