@@ -13,10 +13,15 @@
 //   GET  /admin/orders/<id>   the order's state and history
 
 #include "esimguard/core/bytes.hpp"
+#include "esimguard/defense/alerts.hpp"
+#include "esimguard/defense/audit_chain.hpp"
+#include "esimguard/defense/blocklist.hpp"
+#include "esimguard/defense/risk_engine.hpp"
 #include "esimguard/http/message.hpp"
 #include "esimguard/http/metrics.hpp"
 #include "esimguard/http/server.hpp"
 #include "esimguard/smdp/service.hpp"
+#include "esimguard/store/defense_store.hpp"
 #include "esimguard/store/store.hpp"
 
 #include <atomic>
@@ -38,6 +43,14 @@ struct admin_api_context {
     store::store* db = nullptr;
     bytes token_sha256;
     std::shared_ptr<http::metrics_registry> metrics;
+    // The defences (issue 4), set by main() when they run. A null one makes
+    // its endpoints answer 503, so the API works before every piece is wired.
+    defense::blocklist* blocks = nullptr;
+    defense::stolen_devices* stolen = nullptr;
+    store::defense_store* defenses = nullptr;
+    defense::audit_chain* audit = nullptr;
+    defense::risk_engine* risk = nullptr;
+    defense::alert_notifier* alerts = nullptr;
 };
 
 /// Adds the admin routes; `ctx` must outlive the server. GET /admin/orders/<id>
