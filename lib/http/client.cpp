@@ -164,8 +164,41 @@ struct client::impl {
             c->plain.emplace(ioc);
         }
         done.reset();
-        c->lowest().async_connect(endpoints,
-                                  [&](beast::error_code ec, const tcp::endpoint&) { done = ec; });
+        if (config.local_address.empty()) {
+            c->lowest().async_connect(
+                endpoints, [&](beast::error_code ec, const tcp::endpoint&) { done = ec; });
+        } else {
+            // Connecting to a range reopens the socket per endpoint, which
+            // drops the bind: bind once and connect to one endpoint of the
+            // local address's family.
+            beast::error_code ec;
+            const auto local = net::ip::make_address(config.local_address, ec);
+            if (ec) {
+                return std::unexpected(error{errc::bad_config, "bad local address"});
+            }
+            std::optional<tcp::endpoint> target;
+            for (const auto& e : endpoints) {
+                if (e.endpoint().address().is_v4() == local.is_v4()) {
+                    target = e.endpoint();
+                    break;
+                }
+            }
+            if (!target) {
+                return std::unexpected(
+                    error{errc::connect, key + ": no address of the local address's family"});
+            }
+            auto& socket = c->lowest().socket();
+            socket.open(target->protocol(), ec);
+            if (!ec) {
+                socket.bind(tcp::endpoint(local, 0), ec);
+            }
+            if (ec) {
+                return std::unexpected(
+                    error{errc::connect,
+                          fmt::format("binding {}: {}", config.local_address, ec.message())});
+            }
+            c->lowest().async_connect(*target, [&](beast::error_code e) { done = e; });
+        }
         if (!run_until(done, connect_deadline, [&] { c->lowest().close(); })) {
             return std::unexpected(error{errc::timeout, "connecting to " + key});
         }

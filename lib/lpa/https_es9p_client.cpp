@@ -143,6 +143,7 @@ es9p_result<std::unique_ptr<es9p_client>> create_https_es9p_client(https_es9p_co
     hc.connect_timeout = std::min(config.request_timeout, std::chrono::milliseconds{15'000});
     hc.max_response_body_bytes = rsp::max_body_size;
     hc.user_agent = config.user_agent;
+    hc.local_address = config.local_address;
     auto c = http::client::create(std::move(hc));
     if (!c) {
         return std::unexpected(

@@ -41,6 +41,12 @@ struct client_config {
 
     /// Sent as User-Agent unless the call's headers carry one.
     std::string user_agent = "esimguard";
+
+    /// Source IP address (literal) to bind before connecting; empty lets the
+    /// kernel choose. Only server addresses of the same family are tried. For
+    /// hosts with several addresses, and for tests that play clients from
+    /// distinct addresses on loopback (127.0.0.0/8).
+    std::string local_address = {};
 };
 
 /// What came back, and over which connection.

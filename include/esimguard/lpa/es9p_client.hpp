@@ -77,6 +77,9 @@ struct https_es9p_config {
     std::string admin_protocol = std::string(rsp::admin_protocol_value);
     /// Sent as User-Agent; the value real LPAs send.
     std::string user_agent = "gsma-rsp-lpad";
+    /// Source IP address to connect from; empty lets the kernel choose
+    /// (http::client_config::local_address).
+    std::string local_address = {};
 };
 
 /// An ES9+ client over HTTPS: `POST https://<address>/gsma/rsp2/es9plus/<function>`
