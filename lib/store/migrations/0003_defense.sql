@@ -5,7 +5,7 @@
 -- types) so that the PostgreSQL backend can use the same shape.
 
 CREATE TABLE blocklist (
-    kind       TEXT NOT NULL CHECK (kind IN ('ip', 'network', 'eid', 'eum', 'matching_id')),
+    kind       TEXT NOT NULL CHECK (kind IN ('ip', 'ip_prefix', 'eid', 'eum', 'matching_id')),
     value      TEXT NOT NULL CHECK (length(value) > 0),
     reason     TEXT NOT NULL,
     created_at INTEGER NOT NULL,
