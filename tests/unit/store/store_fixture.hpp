@@ -3,6 +3,9 @@
 // and helpers that put an operator, profiles and orders in place.
 
 #include "esimguard/store/sqlite_store.hpp"
+#ifdef ESIMGUARD_STORE_TEST_POSTGRES
+#include "pg_fixture.hpp"
+#endif
 
 #include <gtest/gtest.h>
 
@@ -70,12 +73,23 @@ protected:
 
     void reopen() {
         store_.reset();
+#ifdef ESIMGUARD_STORE_TEST_POSTGRES
+        // unit_store_pg: the same contract tests against PostgreSQL; a
+        // reopen keeps the fixture's schema, as the SQLite one keeps its file.
+        if (pg_config_.schema.empty()) {
+            pg_config_ = fresh_pg_config();
+        }
+        auto s = create_postgres_store(pg_config_);
+#else
         auto s = create_sqlite_store(config_);
+#endif
         ASSERT_TRUE(s.has_value()) << s.error().message;
         store_ = std::move(*s);
     }
 
-    store& db() { return *store_; }
+    store& db() {
+        return *store_;
+    }
 
     void add_profile(const std::string& icc, const std::string& type = "gold") {
         profile_record p;
@@ -113,6 +127,9 @@ protected:
 
     temp_dir dir_;
     sqlite_config config_;
+#ifdef ESIMGUARD_STORE_TEST_POSTGRES
+    postgres_config pg_config_;
+#endif
     std::unique_ptr<store> store_;
 };
 
