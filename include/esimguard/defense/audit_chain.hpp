@@ -44,6 +44,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -152,6 +153,18 @@ public:
     /// head it cannot find in the database: that is evidence of tampering and
     /// is kept (head_file_failure).
     [[nodiscard]] audit_result<store::audit_event> append(const audit_entry& entry);
+
+    /// Appends `entries` in order as consecutive events in ONE store
+    /// transaction and moves the head file once, to the last: the group
+    /// commit behind audit_writer. Every entry is checked first; one invalid
+    /// entry fails the whole batch (invalid_argument, nothing stored). Same
+    /// head-file rules as append().
+    [[nodiscard]] audit_result<std::vector<store::audit_event>>
+    append_batch(std::span<const audit_entry> entries);
+
+    /// Checks an entry as append() would (actor, outcome, field sizes,
+    /// detail a JSON object), without storing it.
+    [[nodiscard]] static audit_result<void> check(const audit_entry& entry);
 
     /// Walks the whole chain in seq order and checks it against the head
     /// file; reports the first bad event. An error only when the database or

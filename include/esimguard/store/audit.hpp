@@ -85,6 +85,12 @@ struct audit_query {
 /// move while it runs: it must be quick and must not call the store.
 using audit_sealer = std::function<result<audit_event>(const std::optional<audit_head>& head)>;
 
+/// Builds several events at once from the current head, in chain order (the
+/// first links to `head`, each next one to the one before). Same rules as
+/// audit_sealer.
+using audit_batch_sealer =
+    std::function<result<std::vector<audit_event>>(const std::optional<audit_head>& head)>;
+
 /// Where audit events live. Implementations are thread-safe.
 class audit_log_store {
 public:
@@ -97,6 +103,15 @@ public:
     /// sealer error rolls back and is returned. invalid_argument if the event
     /// does not link or a hash is not 32 bytes.
     [[nodiscard]] virtual result<audit_event> append(const audit_sealer& seal) = 0;
+
+    /// Appends every event `seal` returns in ONE write transaction (one
+    /// commit, one fsync: the group commit of defense::audit_writer), with
+    /// the same link checks as append(); all or nothing. An empty batch
+    /// writes nothing. The default appends one event per transaction (not
+    /// atomic, slow: a backend should override it); if another writer slips
+    /// in between, the rest fails with invalid_argument and nothing forks.
+    [[nodiscard]] virtual result<std::vector<audit_event>>
+    append_batch(const audit_batch_sealer& seal);
 
     /// The last event's seq and hash, or nullopt when the chain is empty.
     [[nodiscard]] virtual result<std::optional<audit_head>> head() = 0;

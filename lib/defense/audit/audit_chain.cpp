@@ -195,6 +195,41 @@ audit_chain::audit_chain(std::unique_ptr<store::audit_log_store> log, audit_chai
     config_.verify_page_size = std::max<std::size_t>(config_.verify_page_size, 2);
 }
 
+namespace {
+
+/// The event `entry` becomes when it follows `head`.
+store::audit_event seal_event(const audit_entry& entry, std::string detail,
+                              const std::optional<store::audit_head>& head, store::time_point at) {
+    store::audit_event e;
+    e.seq = head ? head->seq + 1 : 1;
+    // Kept to whole microseconds as the store keeps them, or the hash would
+    // not survive the round trip.
+    e.at = std::chrono::floor<std::chrono::microseconds>(at);
+    e.actor = entry.actor;
+    e.kind = std::string(store::to_string(entry.kind));
+    e.eid = entry.eid;
+    e.iccid = entry.iccid;
+    e.source_address = entry.source_address;
+    e.outcome = entry.outcome;
+    e.reason = entry.reason;
+    e.detail = std::move(detail);
+    e.prev_hash = head ? head->hash : bytes(hash_size, 0);
+    e.hash = audit_event_hash(e.prev_hash, e);
+    return e;
+}
+
+} // namespace
+
+audit_result<void> audit_chain::check(const audit_entry& entry) {
+    if (auto c = check_entry(entry); !c) {
+        return c;
+    }
+    if (auto d = canonical_detail(entry.detail_json); !d) {
+        return std::unexpected(d.error());
+    }
+    return {};
+}
+
 audit_result<store::audit_event> audit_chain::append(const audit_entry& entry) {
     if (auto c = check_entry(entry); !c) {
         return std::unexpected(c.error());
@@ -209,23 +244,8 @@ audit_result<store::audit_event> audit_chain::append(const audit_entry& entry) {
     std::lock_guard lock(append_mutex_);
     auto stored = log_->append(
         [&](const std::optional<store::audit_head>& head) -> store::result<store::audit_event> {
-            store::audit_event e;
-            e.seq = head ? head->seq + 1 : 1;
-            // Stamped under the lock, so times follow seq within a process;
-            // kept to whole microseconds as the store keeps them, or the
-            // hash would not survive the round trip.
-            e.at = std::chrono::floor<std::chrono::microseconds>(config_.clock());
-            e.actor = entry.actor;
-            e.kind = std::string(store::to_string(entry.kind));
-            e.eid = entry.eid;
-            e.iccid = entry.iccid;
-            e.source_address = entry.source_address;
-            e.outcome = entry.outcome;
-            e.reason = entry.reason;
-            e.detail = *detail;
-            e.prev_hash = head ? head->hash : bytes(hash_size, 0);
-            e.hash = audit_event_hash(e.prev_hash, e);
-            return e;
+            // Stamped under the lock, so times follow seq within a process.
+            return seal_event(entry, *detail, head, config_.clock());
         });
     if (!stored) {
         return std::unexpected(from_store(stored.error()));
@@ -236,6 +256,51 @@ audit_result<store::audit_event> audit_chain::append(const audit_entry& entry) {
                 m.error().code, fmt::format("audit event {} was stored, but the head file was "
                                             "not moved: {}",
                                             stored->seq, m.error().message)});
+        }
+    }
+    return std::move(*stored);
+}
+
+audit_result<std::vector<store::audit_event>>
+audit_chain::append_batch(std::span<const audit_entry> entries) {
+    std::vector<std::string> details;
+    details.reserve(entries.size());
+    for (const auto& entry : entries) {
+        if (auto c = check_entry(entry); !c) {
+            return std::unexpected(c.error());
+        }
+        auto detail = canonical_detail(entry.detail_json);
+        if (!detail) {
+            return std::unexpected(detail.error());
+        }
+        details.push_back(std::move(*detail));
+    }
+    if (entries.empty()) {
+        return std::vector<store::audit_event>{};
+    }
+    std::lock_guard lock(append_mutex_);
+    auto stored = log_->append_batch([&](const std::optional<store::audit_head>& head)
+                                         -> store::result<std::vector<store::audit_event>> {
+        std::vector<store::audit_event> out;
+        out.reserve(entries.size());
+        std::optional<store::audit_head> h = head;
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            out.push_back(seal_event(entries[i], details[i], h, config_.clock()));
+            h = store::audit_head{out.back().seq, out.back().hash};
+        }
+        return out;
+    });
+    if (!stored) {
+        return std::unexpected(from_store(stored.error()));
+    }
+    if (!config_.head_file.empty()) {
+        const auto& last = stored->back();
+        if (auto m = move_head_file({last.seq, last.hash}); !m) {
+            return std::unexpected(audit_error{
+                m.error().code,
+                fmt::format("audit events {} to {} were stored, but the head file was not "
+                            "moved: {}",
+                            stored->front().seq, last.seq, m.error().message)});
         }
     }
     return std::move(*stored);

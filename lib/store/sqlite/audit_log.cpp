@@ -42,6 +42,31 @@ std::string_view to_string(audit_kind k) {
     return "unknown";
 }
 
+result<std::vector<audit_event>> audit_log_store::append_batch(const audit_batch_sealer& seal) {
+    auto h = head();
+    if (!h) {
+        return std::unexpected(h.error());
+    }
+    auto events = seal(*h);
+    if (!events) {
+        return std::unexpected(events.error());
+    }
+    std::vector<audit_event> out;
+    out.reserve(events->size());
+    for (auto& e : *events) {
+        auto stored = append([&](const std::optional<audit_head>&) -> result<audit_event> {
+            // append() checks the link against the head it read, so an event
+            // built on a head that moved meanwhile is refused, not forked.
+            return e;
+        });
+        if (!stored) {
+            return std::unexpected(stored.error());
+        }
+        out.push_back(std::move(*stored));
+    }
+    return out;
+}
+
 std::optional<audit_kind> audit_kind_from_string(std::string_view s) {
     for (const auto& [v, n] : kind_names) {
         if (n == s) {
@@ -120,6 +145,55 @@ public:
     explicit sqlite_audit_log_impl(std::vector<std::unique_ptr<connection>> conns)
         : pool_(std::move(conns)) {}
 
+    /// Checks that `e` links to `head` and inserts it; the caller holds the
+    /// write transaction.
+    static result<void> insert_linked(connection& c, const std::optional<audit_head>& head,
+                                      const audit_event& e) {
+        std::int64_t want_seq = head ? head->seq + 1 : 1;
+        const bytes zero(hash_size, 0);
+        const bytes& want_prev = head ? head->hash : zero;
+        if (e.seq != want_seq || e.prev_hash != want_prev) {
+            return std::unexpected(invalid(fmt::format(
+                "audit event {} does not link to the head (expected seq {})", e.seq, want_seq)));
+        }
+        if (e.hash.size() != hash_size) {
+            return std::unexpected(invalid("audit event hash must be 32 bytes"));
+        }
+        if (!audit_kind_from_string(e.kind)) {
+            return std::unexpected(invalid("audit event kind is not an audit_kind name"));
+        }
+        auto s = c.prepare("INSERT INTO audit_events (seq, at, actor, kind, eid, iccid, "
+                           "source_address, outcome, reason, detail, prev_hash, hash) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!s) {
+            return std::unexpected(s.error());
+        }
+        s->bind(e.seq, e.at, e.actor, e.kind, e.eid, e.iccid, e.source_address, e.outcome, e.reason,
+                e.detail, e.prev_hash, e.hash);
+        return s->run();
+    }
+
+    result<std::vector<audit_event>> append_batch(const audit_batch_sealer& seal) override {
+        return in_transaction(pool_, true, [&](connection& c) -> result<std::vector<audit_event>> {
+            auto head = read_head(c);
+            if (!head) {
+                return std::unexpected(head.error());
+            }
+            auto events = seal(*head);
+            if (!events) {
+                return std::unexpected(events.error());
+            }
+            std::optional<audit_head> h = std::move(*head);
+            for (const auto& e : *events) {
+                if (auto r = insert_linked(c, h, e); !r) {
+                    return std::unexpected(r.error());
+                }
+                h = audit_head{e.seq, e.hash};
+            }
+            return std::move(*events);
+        });
+    }
+
     result<audit_event> append(const audit_sealer& seal) override {
         // in_transaction takes the pool's write mutex, then BEGIN IMMEDIATE:
         // in-process appenders queue on the mutex, other processes (the CLI
@@ -134,28 +208,7 @@ public:
             if (!e) {
                 return std::unexpected(e.error());
             }
-            std::int64_t want_seq = *head ? (*head)->seq + 1 : 1;
-            bytes want_prev = *head ? (*head)->hash : bytes(hash_size, 0);
-            if (e->seq != want_seq || e->prev_hash != want_prev) {
-                return std::unexpected(invalid(
-                    fmt::format("audit event {} does not link to the head (expected seq {})",
-                                e->seq, want_seq)));
-            }
-            if (e->hash.size() != hash_size) {
-                return std::unexpected(invalid("audit event hash must be 32 bytes"));
-            }
-            if (!audit_kind_from_string(e->kind)) {
-                return std::unexpected(invalid("audit event kind is not an audit_kind name"));
-            }
-            auto s = c.prepare("INSERT INTO audit_events (seq, at, actor, kind, eid, iccid, "
-                               "source_address, outcome, reason, detail, prev_hash, hash) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            if (!s) {
-                return std::unexpected(s.error());
-            }
-            s->bind(e->seq, e->at, e->actor, e->kind, e->eid, e->iccid, e->source_address,
-                    e->outcome, e->reason, e->detail, e->prev_hash, e->hash);
-            if (auto r = s->run(); !r) {
+            if (auto r = insert_linked(c, *head, *e); !r) {
                 return std::unexpected(r.error());
             }
             return std::move(*e);
