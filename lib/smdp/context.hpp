@@ -19,6 +19,24 @@
 
 namespace esimguard::smdp::detail {
 
+/// What one ES9+/ES2+ call learnt on its way, for its audit event and the
+/// risk events it reports. Filled by the procedures as they parse and look up.
+struct call_trace {
+    client_info client;
+    std::string_view function;
+    std::optional<std::string> eid = std::nullopt;
+    std::optional<std::string> iccid = std::nullopt;
+    std::optional<std::string> order_id = std::nullopt;
+    std::optional<std::string> operator_id = std::nullopt;
+    /// Never audited or logged: only counted by the risk engine.
+    std::optional<std::string> matching_id = std::nullopt;
+    /// The subscriber of the ICCID's line, once looked up.
+    std::optional<std::string> subscriber_id = std::nullopt;
+    bool subscriber_looked_up = false;
+    /// The rule or blocklist entry that refused the call, if a defence did.
+    std::optional<std::string> refused_by = std::nullopt;
+};
+
 struct context {
     smdp_config config;
     store::store& db;
@@ -79,20 +97,22 @@ namespace esimguard::smdp::procedures {
 
 using detail::context;
 
+using detail::call_trace;
+
 procedure_result<rsp::initiate_authentication_response>
 initiate_authentication(const context& ctx, const rsp::initiate_authentication_request& r,
-                        const client_info& client);
+                        call_trace& trace);
 procedure_result<rsp::authenticate_client_response>
 authenticate_client(const context& ctx, const rsp::authenticate_client_request& r,
-                    const client_info& client);
+                    call_trace& trace);
 procedure_result<rsp::get_bound_profile_package_response>
 get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_package_request& r,
-                          const client_info& client);
+                          call_trace& trace);
 procedure_result<notification_outcome>
 handle_notification(const context& ctx, const rsp::handle_notification_request& r,
-                    const client_info& client);
+                    call_trace& trace);
 procedure_result<void> cancel_session(const context& ctx, const rsp::cancel_session_request& r,
-                                      const client_info& client);
+                                      call_trace& trace);
 
 procedure_result<rsp::download_order_response> download_order(const context& ctx,
                                                               const store::operator_record& op,
@@ -100,7 +120,8 @@ procedure_result<rsp::download_order_response> download_order(const context& ctx
 /// `generated` tells whether the matching ID was made here (for the admin path).
 procedure_result<rsp::confirm_order_response> confirm_order(const context& ctx,
                                                             const store::operator_record& op,
-                                                            const rsp::confirm_order_request& r);
+                                                            const rsp::confirm_order_request& r,
+                                                            const confirm_order_options& options);
 procedure_result<void> cancel_order(const context& ctx, const store::operator_record& op,
                                     const rsp::cancel_order_request& r);
 procedure_result<void> release_profile(const context& ctx, const store::operator_record& op,

@@ -5,6 +5,8 @@
 
 #include "esimguard/smdp/routes.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <type_traits>
@@ -149,6 +151,19 @@ http::response es9p(smdp_service& svc, std::string_view function, const http::re
     return http::response::with_body(404, "not found");
 }
 
+// esimguard's extension of confirmOrder: the operator opts one order out of
+// the confirmation code. The SGP.22 packer ignores the member; a body it
+// accepted is valid JSON, and anything but a literal true means "no".
+confirm_order_options confirm_order_options_of(std::string_view body) {
+    confirm_order_options o;
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_object()) {
+        auto it = j.find("esimguardConfirmationCodeOptional");
+        o.confirmation_code_optional = it != j.end() && it->is_boolean() && it->get<bool>();
+    }
+    return o;
+}
+
 std::optional<std::string_view> bearer_token(const http::request& req) {
     auto h = http::find_header(req.headers, "Authorization");
     if (!h || h->size() < 7) {
@@ -181,7 +196,7 @@ http::response es2p(smdp_service& svc, std::string_view function, const http::re
     if (req.client_certificate_der) {
         cert = byte_view(*req.client_certificate_der);
     }
-    auto op = svc.authenticate_operator(bearer_token(req), cert);
+    auto op = svc.authenticate_operator(bearer_token(req), cert, client_info{req.peer_address});
     if (!op) {
         meter.result("unauthorized");
         logger()->info("ES2+ {} from {} refused: no valid operator credentials", function,
@@ -203,7 +218,9 @@ http::response es2p(smdp_service& svc, std::string_view function, const http::re
     if (function == "confirmOrder") {
         return run(
             meter, req.body, rsp::parse_confirm_order_request,
-            [&](const auto& r) { return svc.confirm_order(*op, r); },
+            [&](const auto& r) {
+                return svc.confirm_order(*op, r, confirm_order_options_of(req.body));
+            },
             [](const auto& a) { return json_response(200, rsp::to_json(a)); });
     }
     if (function == "cancelOrder") {

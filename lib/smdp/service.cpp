@@ -2,6 +2,7 @@
 // functions, and the checks that make a config usable.
 
 #include "context.hpp"
+#include "defense.hpp"
 
 #include "esimguard/crypto/hash.hpp"
 #include "esimguard/rsp/saip.hpp"
@@ -26,6 +27,54 @@ std::shared_ptr<spdlog::logger> smdp_logger() {
     }
 }
 
+// Every ES9+ call: the source address is checked before anything else
+// (no signature is computed or verified for a blocked address), the call is
+// counted as a request event, and its outcome audited.
+template <typename Procedure>
+auto es9p_call(const detail::context& ctx, std::string_view function, const client_info& client,
+               Procedure procedure) -> decltype(procedure(std::declval<detail::call_trace&>())) {
+    using result_type = decltype(procedure(std::declval<detail::call_trace&>()));
+    detail::call_trace trace{.client = client, .function = function};
+    result_type r = [&]() -> result_type {
+        if (auto refusal = detail::precheck(ctx, trace)) {
+            return std::unexpected(*refusal);
+        }
+        if (auto refusal = detail::record(ctx, trace, defense::risk_event_kind::request)) {
+            return std::unexpected(*refusal);
+        }
+        return procedure(trace);
+    }();
+    if (r) {
+        std::string reason;
+        if constexpr (std::is_same_v<result_type, procedure_result<notification_outcome>>) {
+            reason = std::string(to_string(*r));
+        }
+        detail::audit_call(ctx, trace, store::audit_kind::es9p_call, "lpa", nullptr, reason);
+    } else {
+        detail::audit_call(ctx, trace, store::audit_kind::es9p_call, "lpa", &r.error());
+    }
+    return r;
+}
+
+// Every ES2+ call of an authenticated operator: audited with the ICCID it names.
+template <typename Procedure>
+auto es2p_call(const detail::context& ctx, std::string_view function,
+               const store::operator_record& op, std::optional<std::string> iccid,
+               Procedure procedure) -> decltype(procedure()) {
+    detail::call_trace trace{.client = {}, .function = function};
+    trace.operator_id = op.id;
+    trace.iccid = std::move(iccid);
+    auto r = procedure();
+    if constexpr (std::is_same_v<decltype(r), procedure_result<rsp::download_order_response>>) {
+        if (r) {
+            trace.iccid = r->iccid.to_string();
+        }
+    }
+    detail::audit_call(ctx, trace, store::audit_kind::es2p_call, "operator:" + op.id,
+                       r ? nullptr : &r.error());
+    return r;
+}
+
 class service_impl final : public smdp_service {
 public:
     explicit service_impl(detail::context ctx) : ctx_(std::move(ctx)) {}
@@ -33,31 +82,47 @@ public:
     procedure_result<rsp::initiate_authentication_response>
     initiate_authentication(const rsp::initiate_authentication_request& r,
                             const client_info& client) override {
-        return procedures::initiate_authentication(ctx_, r, client);
+        return es9p_call(ctx_, "initiateAuthentication", client, [&](detail::call_trace& t) {
+            return procedures::initiate_authentication(ctx_, r, t);
+        });
     }
     procedure_result<rsp::authenticate_client_response>
     authenticate_client(const rsp::authenticate_client_request& r,
                         const client_info& client) override {
-        return procedures::authenticate_client(ctx_, r, client);
+        return es9p_call(ctx_, "authenticateClient", client, [&](detail::call_trace& t) {
+            return procedures::authenticate_client(ctx_, r, t);
+        });
     }
     procedure_result<rsp::get_bound_profile_package_response>
     get_bound_profile_package(const rsp::get_bound_profile_package_request& r,
                               const client_info& client) override {
-        return procedures::get_bound_profile_package(ctx_, r, client);
+        return es9p_call(ctx_, "getBoundProfilePackage", client, [&](detail::call_trace& t) {
+            return procedures::get_bound_profile_package(ctx_, r, t);
+        });
     }
     procedure_result<notification_outcome>
     handle_notification(const rsp::handle_notification_request& r,
                         const client_info& client) override {
-        return procedures::handle_notification(ctx_, r, client);
+        return es9p_call(ctx_, "handleNotification", client, [&](detail::call_trace& t) {
+            return procedures::handle_notification(ctx_, r, t);
+        });
     }
     procedure_result<void> cancel_session(const rsp::cancel_session_request& r,
                                           const client_info& client) override {
-        return procedures::cancel_session(ctx_, r, client);
+        return es9p_call(ctx_, "cancelSession", client, [&](detail::call_trace& t) {
+            return procedures::cancel_session(ctx_, r, t);
+        });
     }
 
     std::optional<store::operator_record>
     authenticate_operator(std::optional<std::string_view> bearer_token,
-                          std::optional<byte_view> client_certificate_der) override {
+                          std::optional<byte_view> client_certificate_der,
+                          const client_info& client) override {
+        detail::call_trace trace{.client = client, .function = "es2p_authentication"};
+        if (auto refusal = detail::precheck(ctx_, trace)) {
+            detail::audit_call(ctx_, trace, store::audit_kind::es2p_call, "operator:-", &*refusal);
+            return std::nullopt;
+        }
         if (bearer_token && !bearer_token->empty()) {
             if (auto op = ctx_.db.find_operator_by_token_hash(
                     detail::sha256_hex(as_bytes(*bearer_token)))) {
@@ -70,25 +135,44 @@ public:
                 return *op;
             }
         }
+        detail::report(ctx_, trace, defense::risk_event_kind::operator_auth_failure);
+        const rsp::status refused("1.1", "1.1", "Unknown function requester (bad credentials)");
+        detail::audit_call(ctx_, trace, store::audit_kind::es2p_call, "operator:-", &refused);
         return std::nullopt;
     }
 
     procedure_result<rsp::download_order_response>
     download_order(const store::operator_record& op,
                    const rsp::download_order_request& r) override {
-        return procedures::download_order(ctx_, op, r);
+        return es2p_call(ctx_, "downloadOrder", op,
+                         r.iccid ? std::optional(r.iccid->to_string()) : std::nullopt,
+                         [&] { return procedures::download_order(ctx_, op, r); });
     }
     procedure_result<rsp::confirm_order_response>
-    confirm_order(const store::operator_record& op, const rsp::confirm_order_request& r) override {
-        return procedures::confirm_order(ctx_, op, r);
+    confirm_order(const store::operator_record& op, const rsp::confirm_order_request& r,
+                  const confirm_order_options& options) override {
+        return es2p_call(ctx_, "confirmOrder", op, r.iccid.to_string(),
+                         [&] { return procedures::confirm_order(ctx_, op, r, options); });
     }
     procedure_result<void> cancel_order(const store::operator_record& op,
                                         const rsp::cancel_order_request& r) override {
-        return procedures::cancel_order(ctx_, op, r);
+        return es2p_call(ctx_, "cancelOrder", op, r.iccid.to_string(),
+                         [&] { return procedures::cancel_order(ctx_, op, r); });
     }
     procedure_result<void> release_profile(const store::operator_record& op,
                                            const rsp::release_profile_request& r) override {
-        return procedures::release_profile(ctx_, op, r);
+        return es2p_call(ctx_, "releaseProfile", op, r.iccid.to_string(),
+                         [&] { return procedures::release_profile(ctx_, op, r); });
+    }
+
+    std::expected<store::approval_record, step_up_error>
+    approve_step_up(std::string_view approval_id, std::string_view code, step_up_factor factor,
+                    std::string_view actor) override {
+        return detail::approve_step_up(ctx_, approval_id, code, factor, actor);
+    }
+    std::expected<store::approval_record, step_up_error>
+    refuse_step_up(std::string_view approval_id, std::string_view actor) override {
+        return detail::refuse_step_up(ctx_, approval_id, actor);
     }
 
     procedure_result<store::operator_record> add_operator(const operator_spec& spec) override {
@@ -162,7 +246,9 @@ public:
         c.matching_id = r.matching_id;
         c.confirmation_code = r.confirmation_code;
         c.release_flag = r.release;
-        auto confirmed = procedures::confirm_order(ctx_, *op, c);
+        // The admin chose: the admin API generates a code unless told not to.
+        auto confirmed =
+            procedures::confirm_order(ctx_, *op, c, {.confirmation_code_optional = true});
         if (!confirmed) {
             return std::unexpected(confirmed.error());
         }
@@ -217,6 +303,9 @@ std::expected<std::unique_ptr<smdp_service>, std::string> create_smdp_service(sm
     }
     if (config.smdp_oid && !detail::encode_oid(*config.smdp_oid)) {
         return std::unexpected("the SM-DP+ OID is not dotted decimal");
+    }
+    if (auto p = validate_euicc_policy(config.defenses.euicc_policy); !p) {
+        return std::unexpected(p.error());
     }
     const auto now = config.clock ? config.clock() : std::chrono::system_clock::now();
     const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);

@@ -9,6 +9,7 @@
 #include "esimguard/crypto/keys.hpp"
 #include "esimguard/crypto/random.hpp"
 #include "esimguard/crypto/x509.hpp"
+#include "esimguard/smdp/defenses.hpp"
 #include "esimguard/store/types.hpp"
 
 #include <chrono>
@@ -88,6 +89,10 @@ struct smdp_config {
     /// Where counters and histograms go; null makes the service keep its own
     /// (see smdp_service::metrics()).
     std::shared_ptr<http::metrics_registry> metrics = nullptr;
+
+    /// The defences (risk engine, alerts, audit, step-up, eUICC policy); all
+    /// off by default. See defenses.hpp.
+    smdp_defenses defenses = {};
 };
 
 /// What a PKI directory gives the SM-DP+.

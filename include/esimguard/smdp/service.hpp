@@ -29,11 +29,47 @@ namespace esimguard::smdp {
 template <typename T>
 using procedure_result = std::expected<T, rsp::status>;
 
-/// What the transport knows about the caller of an ES9+ function.
+/// What the transport knows about the caller of an ES9+/ES2+ function.
 struct client_info {
-    /// Remote IP address (for history and later risk decisions).
+    /// Remote IP address, without port: what the risk engine counts and
+    /// blocks, and what the audit trail records.
     std::string address;
 };
+
+/// esimguard's per-order choices on ES2+ confirmOrder, beyond SGP.22.
+struct confirm_order_options {
+    /// The operator opts this order out of the confirmation code that
+    /// smdp_defenses::settings.require_confirmation_code asks for. Over
+    /// HTTP: `"esimguardConfirmationCodeOptional": true` in the body.
+    bool confirmation_code_optional = false;
+};
+
+/// How a subscriber proves a step-up approval.
+enum class step_up_factor {
+    one_time_code, ///< the code sent out of band when the download asked
+    totp,          ///< the subscriber's RFC 6238 authenticator
+};
+
+/// Why approve_step_up / refuse_step_up did not act.
+struct step_up_error {
+    enum class kind {
+        not_found,   ///< no such approval
+        not_pending, ///< already approved, refused or expired
+        expired,     ///< past its expiry (now marked expired)
+        wrong_code,  ///< the code is wrong (attempts_left more allowed)
+        locked,      ///< too many wrong codes: ask for a new download attempt
+        replayed,    ///< the TOTP code (or an older one) was already used
+        no_factor,   ///< no code issuer configured, or the subscriber has no TOTP
+        conflict,    ///< another try changed the approval first: try again
+        unavailable, ///< the defence store failed, or step-up is not configured
+    };
+    kind code = kind::unavailable;
+    /// For people; never holds the code.
+    std::string message;
+    int attempts_left = 0;
+};
+
+[[nodiscard]] std::string_view to_string(step_up_error::kind k);
 
 /// What handleNotification made of a notification (its HTTP answer is 204
 /// whatever this says; the outcome is for logs, metrics and tests).
@@ -132,16 +168,25 @@ public:
 
     /// The operator behind a bearer token (the text after "Bearer ") or a
     /// verified TLS client certificate (DER). Unknown → nullopt.
+    /// A refusal (unknown credentials, or a source address the risk engine
+    /// blocks) is counted as operator_auth_failure and audited.
     [[nodiscard]] virtual std::optional<store::operator_record>
     authenticate_operator(std::optional<std::string_view> bearer_token,
-                          std::optional<byte_view> client_certificate_der) = 0;
+                          std::optional<byte_view> client_certificate_der,
+                          const client_info& client) = 0;
 
     /// ES2+.DownloadOrder (§5.3.1).
     [[nodiscard]] virtual procedure_result<rsp::download_order_response>
     download_order(const store::operator_record& op, const rsp::download_order_request& r) = 0;
     /// ES2+.ConfirmOrder (§5.3.2).
     [[nodiscard]] virtual procedure_result<rsp::confirm_order_response>
-    confirm_order(const store::operator_record& op, const rsp::confirm_order_request& r) = 0;
+    confirm_order(const store::operator_record& op, const rsp::confirm_order_request& r,
+                  const confirm_order_options& options) = 0;
+    /// ES2+.ConfirmOrder with the default options.
+    [[nodiscard]] procedure_result<rsp::confirm_order_response>
+    confirm_order(const store::operator_record& op, const rsp::confirm_order_request& r) {
+        return confirm_order(op, r, confirm_order_options{});
+    }
     /// ES2+.CancelOrder (§5.3.3).
     [[nodiscard]] virtual procedure_result<void>
     cancel_order(const store::operator_record& op, const rsp::cancel_order_request& r) = 0;
@@ -160,8 +205,25 @@ public:
     add_profile_package(std::string_view operator_id, byte_view package_der,
                         const profile_package_info& info) = 0;
     /// downloadOrder + confirmOrder in one call, with the activation code.
+    /// An admin order without a confirmation code is the admin's explicit
+    /// opt-out (the admin API generates a code unless told not to).
     [[nodiscard]] virtual procedure_result<admin_order>
     admin_create_order(const admin_order_request& r) = 0;
+
+    // ---- step-up approvals (issue 4 §3), for the portal and admin API --------
+
+    /// Approves a pending step-up with the one-time code sent for it or the
+    /// subscriber's TOTP code; the device's next authenticateClient then
+    /// proceeds. `actor` ("subscriber:<id>", "admin:<name>") goes to the
+    /// audit trail. Each try is a compare-and-set, so one code is never
+    /// accepted twice, even by two nodes at once.
+    [[nodiscard]] virtual std::expected<store::approval_record, step_up_error>
+    approve_step_up(std::string_view approval_id, std::string_view code, step_up_factor factor,
+                    std::string_view actor) = 0;
+    /// Refuses a pending step-up: the order is paused (lock "step_up_refused")
+    /// until the operator releases it, and the operator is alerted.
+    [[nodiscard]] virtual std::expected<store::approval_record, step_up_error>
+    refuse_step_up(std::string_view approval_id, std::string_view actor) = 0;
 
     /// Ends expired sessions and expires orders past their time to live,
     /// queueing operator notifications; call it periodically. Returns how many

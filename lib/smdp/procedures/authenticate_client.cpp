@@ -5,6 +5,7 @@
 // metadata and smdpSigned2 signed by DPpb.
 
 #include "../context.hpp"
+#include "../defense.hpp"
 
 #include "esimguard/crypto/ecdsa.hpp"
 
@@ -56,11 +57,14 @@ rsp::status download_refusal_status(store::download_refusal r, const store::orde
 
 procedure_result<rsp::authenticate_client_response>
 authenticate_client(const context& ctx, const rsp::authenticate_client_request& r,
-                    const client_info& client) {
+                    call_trace& trace) {
+    using defense::risk_event_kind;
+    const auto& client = trace.client;
     const std::string tid = to_hex_upper(r.transaction_id);
     auto session = ctx.db.find_session(tid);
     if (!session) {
         if (session.error().code == store::errc::not_found) {
+            detail::report(ctx, trace, risk_event_kind::replay);
             return std::unexpected(rsp::status(rsp::codes::transaction_id_unknown));
         }
         return std::unexpected(detail::internal_error("session store unavailable"));
@@ -72,6 +76,8 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
         // transaction) never rebinds a session.
         ctx.log->warn("{} authenticateClient refused: session is {}", log_prefix,
                       store::to_string(session->state));
+        trace.eid = session->eid;
+        detail::report(ctx, trace, risk_event_kind::replay);
         return std::unexpected(
             rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session not open"));
     }
@@ -96,6 +102,7 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
     }
     const auto& signed1 = ok->euicc_signed;
     if (signed1.transaction_id != r.transaction_id) {
+        detail::report(ctx, trace, risk_event_kind::replay);
         return fail(rsp::status::with_detail(rsp::codes::transaction_id_unknown,
                                              "signed transactionId differs"),
                     "transaction_id_mismatch");
@@ -103,16 +110,30 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
 
     auto eum = crypto::certificate::from_der(ok->eum_certificate);
     if (!eum) {
+        detail::report(ctx, trace, risk_event_kind::bad_chain);
         return fail(rsp::status::with_detail(rsp::codes::eum_certificate_invalid, "unreadable"),
                     "eum_certificate_invalid");
     }
     auto euicc_cert = crypto::certificate::from_der(ok->euicc_certificate);
     if (!euicc_cert) {
+        detail::report(ctx, trace, risk_event_kind::bad_chain);
         return fail(rsp::status::with_detail(rsp::codes::euicc_certificate_invalid, "unreadable"),
                     "euicc_certificate_invalid");
     }
+    // Decisions before expensive work: the EID the certificate claims and
+    // the matching ID are checked against the blocklist and the stolen list
+    // before any chain or signature is verified. A claimed EID is not yet
+    // proven, but a refusal on it costs an honest card nothing it could have.
+    trace.eid = euicc_cert->subject_serial_number();
+    if (const auto& m = signed1.ctx_params.matching_id; m && !m->empty()) {
+        trace.matching_id = *m;
+    }
+    if (auto refusal = detail::precheck(ctx, trace)) {
+        return fail(*refusal, "refused_by_defense");
+    }
     // The eUICC chain must end at the CI named in euiccCiPKIdToBeUsed.
     if (eum->authority_key_id() != std::optional<bytes>(session->ci_pkid)) {
+        detail::report(ctx, trace, risk_event_kind::bad_chain);
         return fail(rsp::status(rsp::codes::ci_public_key_unknown), "ci_mismatch");
     }
     const std::vector<crypto::certificate> intermediates{*eum};
@@ -120,14 +141,18 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
     if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, ctx.config.crls,
                                         at, crypto::cert_role::euicc);
         !v) {
+        detail::report(ctx, trace, risk_event_kind::bad_chain);
         return fail(chain_refusal(v.error()), "euicc_chain_refused");
     }
     if (signed1.raw.empty() ||
         !crypto::verify(euicc_cert->key(), signed1.raw, ok->euicc_signature1)) {
+        detail::report(ctx, trace, risk_event_kind::bad_signature);
         return fail(rsp::status(rsp::codes::euicc_signature_invalid), "euicc_signature_invalid");
     }
     if (!std::equal(signed1.server_challenge.begin(), signed1.server_challenge.end(),
                     session->server_challenge.begin(), session->server_challenge.end())) {
+        // Signed for another session's challenge: a replayed euiccSigned1.
+        detail::report(ctx, trace, risk_event_kind::replay);
         return fail(rsp::status::with_detail(rsp::codes::euicc_signature_invalid,
                                              "server challenge mismatch"),
                     "server_challenge_mismatch");
@@ -139,12 +164,66 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
     }
     log_prefix = detail::session_prefix(tid, *eid);
 
+    // The eUICC policy list: cards known to be vulnerable are refused once
+    // their identity is proven (chain and signature above).
+    if (const auto* deny =
+            detail::euicc_policy_match(ctx, *eid, eum->subject_key_id(), signed1.info2)) {
+        const std::string why = detail::policy_refusal_text(*deny, signed1.info2);
+        trace.refused_by = "euicc_policy:" + deny->name;
+        ctx.metrics
+            ->counter("smdp_defense_refusals_total",
+                      "ES9+/ES2+ calls refused by a defence, by rule", {{"rule", "euicc_policy"}})
+            .inc();
+        detail::audit(ctx, {.kind = store::audit_kind::decision,
+                            .actor = "engine",
+                            .eid = *eid,
+                            .iccid = std::nullopt,
+                            .source_address = client.address.empty()
+                                                  ? std::nullopt
+                                                  : std::optional<std::string>(client.address),
+                            .outcome = "refused",
+                            .reason = "euicc_policy:" + deny->name,
+                            .detail_json = fmt::format(R"({{"matched":"{}"}})", why)});
+        const std::string message = fmt::format(
+            "This eUICC is refused by the SM-DP+'s eUICC policy '{}' ({}); update the device or "
+            "contact your operator",
+            deny->name, why);
+        // EID range → EID refused; EUM → EUM refused; EUICCInfo2 → eUICC unsupported.
+        const bool by_info2 =
+            deny->firmware_below || deny->svn_below || deny->profile_version_below;
+        const bool by_eum = deny->eum_key_id || deny->eid_prefix;
+        if (by_info2) {
+            return fail(rsp::status("8.1", "3.1", message), "euicc_policy");
+        }
+        if (by_eum) {
+            return fail(rsp::status("8.1.2", "3.8", message), "euicc_policy");
+        }
+        return fail(rsp::status("8.1.1", "3.8", message), "euicc_policy");
+    }
+
     const auto& mid = signed1.ctx_params.matching_id;
     if (!mid || mid->empty()) {
         // No default-SM-DP+ or SM-DS event lookup: an activation code is required.
         ctx.count_download("refused_matching_id");
         return fail(rsp::status::with_detail(rsp::codes::matching_id_refused, "none given"),
                     "no_matching_id");
+    }
+    // What the defences need to know before an attempt is counted: the
+    // order behind the matching ID, its line (frozen? step-up?), and the
+    // rules on this EID trying this profile.
+    const auto& defs = ctx.config.defenses;
+    if (defs.risk != nullptr || defs.store != nullptr) {
+        if (auto known = ctx.db.find_order_by_matching_id(*mid)) {
+            trace.order_id = known->order_id;
+            trace.iccid = known->iccid;
+            trace.operator_id = known->operator_id;
+            if (auto refusal = detail::record(ctx, trace, risk_event_kind::profile_tried_by_eid)) {
+                return fail(*refusal, "refused_by_defense");
+            }
+            if (auto refusal = detail::check_line(ctx, trace, std::nullopt)) {
+                return fail(*refusal, "refused_by_defense");
+            }
+        }
     }
     auto decision = ctx.db.begin_download(*mid, *eid, now);
     if (!decision) {
@@ -155,6 +234,9 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
         const auto refusal = *decision->refusal;
         const store::order_record* order = decision->order ? &*decision->order : nullptr;
         ctx.count_download(fmt::format("refused_{}", store::to_string(refusal)));
+        if (refusal == store::download_refusal::unknown_matching_id) {
+            detail::report(ctx, trace, risk_event_kind::unknown_matching_id);
+        }
         if (order) {
             ctx.add_event(
                 order->order_id, "download_refused",
@@ -170,6 +252,9 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
                     fmt::format("refused_{}", store::to_string(refusal)));
     }
     const auto& order = *decision->order;
+    trace.order_id = order.order_id;
+    trace.iccid = order.iccid;
+    trace.operator_id = order.operator_id;
 
     auto profile = ctx.db.find_profile(order.iccid);
     if (!profile) {

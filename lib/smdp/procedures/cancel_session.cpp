@@ -3,6 +3,7 @@
 // every other reason ends the order in error (§3.1.3.4 / §3.1.3.5).
 
 #include "../context.hpp"
+#include "../defense.hpp"
 
 #include "esimguard/crypto/ecdsa.hpp"
 
@@ -35,18 +36,25 @@ std::string_view reason_name(asn1::cancel_session_reason r) {
 } // namespace
 
 procedure_result<void> cancel_session(const context& ctx, const rsp::cancel_session_request& r,
-                                      const client_info& /*client*/) {
+                                      call_trace& trace) {
     const std::string tid = to_hex_upper(r.transaction_id);
     auto session = ctx.db.find_session(tid);
     if (!session) {
         if (session.error().code == store::errc::not_found) {
+            detail::report(ctx, trace, defense::risk_event_kind::replay);
             return std::unexpected(rsp::status(rsp::codes::transaction_id_unknown));
         }
         return std::unexpected(detail::internal_error("session store unavailable"));
     }
+    trace.eid = session->eid;
+    trace.order_id = session->order_id;
     if (session->state == store::session_state::ended) {
+        detail::report(ctx, trace, defense::risk_event_kind::replay);
         return std::unexpected(
             rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session ended"));
+    }
+    if (auto refusal = detail::precheck(ctx, trace)) {
+        return std::unexpected(*refusal);
     }
     const auto prefix = detail::session_prefix(
         tid, session->eid ? std::optional<std::string_view>(*session->eid) : std::nullopt);
@@ -78,7 +86,9 @@ procedure_result<void> cancel_session(const context& ctx, const rsp::cancel_sess
         auto cert = crypto::certificate::from_der(*session->euicc_certificate);
         if (!cert || signed_part.raw.empty() ||
             !crypto::verify(cert->key(), signed_part.raw, ok->euicc_cancel_session_signature)) {
+            // Pinned at authenticateClient: only that card may cancel its session.
             ctx.log->warn("{} cancelSession with an invalid signature refused", prefix);
+            detail::report(ctx, trace, defense::risk_event_kind::replay);
             return std::unexpected(rsp::status(rsp::codes::euicc_signature_invalid));
         }
     }

@@ -33,7 +33,19 @@ std::expected<std::string, rsp::status> generate_matching_id(const context& ctx)
 
 procedure_result<rsp::confirm_order_response> confirm_order(const context& ctx,
                                                             const store::operator_record& op,
-                                                            const rsp::confirm_order_request& r) {
+                                                            const rsp::confirm_order_request& r,
+                                                            const confirm_order_options& options) {
+    const bool has_cc = r.confirmation_code && !r.confirmation_code->empty();
+    if (!has_cc && ctx.config.defenses.settings.require_confirmation_code &&
+        !options.confirmation_code_optional) {
+        // Issue 4 §3: an activation code alone must not be enough to take a
+        // line. SGP.22 makes the code optional, so this SM-DP+'s policy is
+        // reported as the missing element it makes mandatory.
+        return std::unexpected(rsp::status::with_detail(
+            rsp::codes::mandatory_element_missing,
+            "confirmationCode (this SM-DP+ requires one on every order unless the order opts "
+            "out with esimguardConfirmationCodeOptional)"));
+    }
     const std::string iccid = r.iccid.to_string();
     auto order = ctx.db.find_order_by_iccid(iccid);
     if (!order) {
@@ -70,7 +82,7 @@ procedure_result<rsp::confirm_order_response> confirm_order(const context& ctx,
     req.order_id = order->order_id;
     req.matching_id = matching_id;
     req.eid = eid;
-    if (r.confirmation_code && !r.confirmation_code->empty()) {
+    if (has_cc) {
         req.cc_sha256 = crypto::sha256(as_bytes(*r.confirmation_code));
     }
     req.release = r.release_flag;

@@ -5,6 +5,7 @@
 // ConfigureISDP, StoreMetadata (MAC only) and the encrypted profile.
 
 #include "../context.hpp"
+#include "../defense.hpp"
 
 #include "esimguard/asn1/bpp.hpp"
 #include "esimguard/crypto/bsp.hpp"
@@ -52,11 +53,13 @@ contents(crypto::result<std::vector<bytes>> segments) {
 
 procedure_result<rsp::get_bound_profile_package_response>
 get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_package_request& r,
-                          const client_info& /*client*/) {
+                          call_trace& trace) {
+    using defense::risk_event_kind;
     const std::string tid = to_hex_upper(r.transaction_id);
     auto session = ctx.db.find_session(tid);
     if (!session) {
         if (session.error().code == store::errc::not_found) {
+            detail::report(ctx, trace, risk_event_kind::replay);
             return std::unexpected(rsp::status(rsp::codes::transaction_id_unknown));
         }
         return std::unexpected(detail::internal_error("session store unavailable"));
@@ -64,16 +67,25 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
     const auto now = ctx.now();
     const std::string prefix = detail::session_prefix(
         tid, session->eid ? std::optional<std::string_view>(*session->eid) : std::nullopt);
+    trace.eid = session->eid;
+    trace.order_id = session->order_id;
     if (session->state != store::session_state::authenticated || !session->euicc_certificate ||
         !session->eid || !session->order_id || !session->smdp_signature2) {
+        // A second getBoundProfilePackage (the BPP was sent) or one on a
+        // session that never authenticated: a replay.
         ctx.log->info("{} getBoundProfilePackage refused: session is {}", prefix,
                       store::to_string(session->state));
+        detail::report(ctx, trace, risk_event_kind::replay);
         return std::unexpected(
             rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session not ready"));
     }
     if (session->expires_at <= now) {
         (void)ctx.db.end_session(tid, "expired", now);
         return std::unexpected(rsp::status(rsp::codes::transaction_id_unknown));
+    }
+    if (auto refusal = detail::precheck(ctx, trace)) {
+        (void)ctx.db.end_session(tid, "refused_by_defense", now);
+        return std::unexpected(*refusal);
     }
     const std::string order_id = *session->order_id;
     auto end_with = [&](rsp::status s, std::string_view reason) {
@@ -107,6 +119,8 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
     const bytes signed_part =
         concat({signed2.raw, detail::signature_tlv(*session->smdp_signature2)});
     if (signed2.raw.empty() || !crypto::verify(cert->key(), signed_part, ok->euicc_signature2)) {
+        // Another card (or a forger) answering in this session.
+        detail::report(ctx, trace, risk_event_kind::replay);
         return end_with(rsp::status(rsp::codes::euicc_signature_invalid),
                         "euicc_signature_invalid");
     }
@@ -115,6 +129,8 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
     if (!order) {
         return end_with(detail::internal_error("order not found"), "internal_error");
     }
+    trace.iccid = order->iccid;
+    trace.operator_id = order->operator_id;
     if (order->cc_required) {
         if (!signed2.hash) {
             return end_with(rsp::status(rsp::codes::confirmation_code_missing), "cc_missing");
@@ -140,7 +156,14 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
                 return end_with(detail::internal_error("order store unavailable"),
                                 "internal_error");
             }
+            detail::report(ctx, trace, risk_event_kind::cc_failure);
             if (outcome->locked) {
+                detail::alert_subscriber(
+                    ctx, trace, defense::alert_severity::warning, "cc_retries_exceeded",
+                    fmt::format("Someone entered a wrong confirmation code {} times for the eSIM "
+                                "profile of your line {}; its download is locked. If this was not "
+                                "you, contact your operator.",
+                                outcome->failures, order->iccid));
                 ctx.add_event(order_id, "cc_refused",
                               fmt::format("wrong confirmation code ({} of {}): order locked, the "
                                           "subscriber can no longer download it",
@@ -160,6 +183,14 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
                           outcome->limit);
             return end_with(rsp::status(rsp::codes::confirmation_code_refused), "cc_refused");
         }
+    }
+
+    // The last decision before the profile leaves: rules on downloads per
+    // EID and the stolen list (download_to_stolen_eid).
+    if (auto refusal = detail::record(ctx, trace, risk_event_kind::download_started)) {
+        ctx.add_event(order_id, "download_refused",
+                      fmt::format("by the risk engine for eUICC {}", mask_eid(*session->eid)));
+        return end_with(*refusal, "refused_by_defense");
     }
 
     // Claim the order before doing the work: two sessions of one matching ID

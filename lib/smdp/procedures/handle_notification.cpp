@@ -4,6 +4,7 @@
 // whose signature verifies under the card bound to the order changes state.
 
 #include "../context.hpp"
+#include "../defense.hpp"
 
 #include "esimguard/crypto/ecdsa.hpp"
 
@@ -15,7 +16,7 @@ namespace {
 
 procedure_result<notification_outcome>
 installation_result(const context& ctx, const asn1::profile_installation_result& pir,
-                    const bytes& der) {
+                    const bytes& der, call_trace& trace) {
     const auto& data = pir.data;
     const std::string tid = to_hex_upper(data.transaction_id);
     auto session = ctx.db.find_session(tid);
@@ -25,10 +26,17 @@ installation_result(const context& ctx, const asn1::profile_installation_result&
         return notification_outcome::ignored;
     }
     const auto prefix = detail::session_prefix(tid, *session->eid);
+    trace.eid = session->eid;
+    trace.order_id = session->order_id;
+    if (auto refusal = detail::precheck(ctx, trace)) {
+        return std::unexpected(*refusal);
+    }
+    // The card pinned at authenticateClient must be the one reporting.
     auto cert = crypto::certificate::from_der(*session->euicc_certificate);
     if (!cert || pir.data_raw.empty() ||
         !crypto::verify(cert->key(), pir.data_raw, pir.euicc_sign_pir)) {
         ctx.log->warn("{} installation result with an invalid signature refused", prefix);
+        detail::report(ctx, trace, defense::risk_event_kind::replay);
         return std::unexpected(rsp::status(rsp::codes::euicc_signature_invalid));
     }
     // Only the session that received the BPP may report its installation:
@@ -52,6 +60,8 @@ installation_result(const context& ctx, const asn1::profile_installation_result&
     if (!order) {
         return std::unexpected(detail::internal_error("order not found"));
     }
+    trace.iccid = order->iccid;
+    trace.operator_id = order->operator_id;
     const auto now = ctx.now();
     if (data.notification.iccid && data.notification.iccid->to_string() != order->iccid) {
         ctx.log->warn("{} installation result names another ICCID; ignored", prefix);
@@ -84,17 +94,24 @@ installation_result(const context& ctx, const asn1::profile_installation_result&
                         {rsp::execution_status::executed_success, std::nullopt}, der,
                         *session->eid);
     ctx.count_download("installed");
+    detail::remember_eid(ctx, order->iccid, *session->eid);
     ctx.log->info("{} profile installed", prefix);
     return notification_outcome::install_success;
 }
 
-procedure_result<notification_outcome>
-other_notification(const context& ctx, const asn1::other_signed_notification& n, const bytes& der) {
+procedure_result<notification_outcome> other_notification(const context& ctx,
+                                                          const asn1::other_signed_notification& n,
+                                                          const bytes& der, call_trace& trace) {
     const auto& meta = n.tbs_other_notification;
     auto euicc_cert = crypto::certificate::from_der(n.euicc_certificate);
     auto eum = crypto::certificate::from_der(n.eum_certificate);
     if (!euicc_cert || !eum) {
+        detail::report(ctx, trace, defense::risk_event_kind::bad_chain);
         return std::unexpected(rsp::status(rsp::codes::euicc_certificate_invalid));
+    }
+    trace.eid = euicc_cert->subject_serial_number();
+    if (auto refusal = detail::precheck(ctx, trace)) {
+        return std::unexpected(*refusal);
     }
     const std::vector<crypto::certificate> intermediates{*eum};
     const auto now = ctx.now();
@@ -102,11 +119,13 @@ other_notification(const context& ctx, const asn1::other_signed_notification& n,
     if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, ctx.config.crls,
                                         at, crypto::cert_role::euicc);
         !v) {
+        detail::report(ctx, trace, defense::risk_event_kind::bad_chain);
         return std::unexpected(rsp::status::with_detail(rsp::codes::euicc_certificate_invalid,
                                                         crypto::to_string(v.error().code)));
     }
     if (n.tbs_raw.empty() ||
         !crypto::verify(euicc_cert->key(), n.tbs_raw, n.euicc_notification_signature)) {
+        detail::report(ctx, trace, defense::risk_event_kind::bad_signature);
         return std::unexpected(rsp::status(rsp::codes::euicc_signature_invalid));
     }
     const auto eid = euicc_cert->subject_serial_number();
@@ -117,6 +136,9 @@ other_notification(const context& ctx, const asn1::other_signed_notification& n,
     if (!order) {
         return notification_outcome::ignored;
     }
+    trace.iccid = order->iccid;
+    trace.order_id = order->order_id;
+    trace.operator_id = order->operator_id;
     const auto prefix = detail::session_prefix("-", *eid);
     // The card must be the one the profile went to: the order's EID, or the
     // EID pinned in the session that delivered it (found through the history).
@@ -177,13 +199,13 @@ other_notification(const context& ctx, const asn1::other_signed_notification& n,
 
 procedure_result<notification_outcome>
 handle_notification(const context& ctx, const rsp::handle_notification_request& r,
-                    const client_info& /*client*/) {
+                    call_trace& trace) {
     if (const auto* pir = std::get_if<asn1::profile_installation_result>(&r.pending_notification)) {
-        return installation_result(ctx, *pir, r.pending_notification_der);
+        return installation_result(ctx, *pir, r.pending_notification_der, trace);
     }
     return other_notification(ctx,
                               std::get<asn1::other_signed_notification>(r.pending_notification),
-                              r.pending_notification_der);
+                              r.pending_notification_der, trace);
 }
 
 } // namespace esimguard::smdp::procedures

@@ -27,7 +27,8 @@ bool trusted(const context& ctx, const asn1::key_identifier& pkid) {
 
 procedure_result<rsp::initiate_authentication_response>
 initiate_authentication(const context& ctx, const rsp::initiate_authentication_request& r,
-                        const client_info& client) {
+                        call_trace& trace) {
+    const auto& client = trace.client;
     const bool ours = std::any_of(ctx.config.addresses.begin(), ctx.config.addresses.end(),
                                   [&](const std::string& a) { return iequals(a, r.smdp_address); });
     if (!ours) {

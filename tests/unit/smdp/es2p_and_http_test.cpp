@@ -25,6 +25,7 @@ protected:
         rsp::confirm_order_request c;
         c.iccid = must(asn1::iccid_value::parse(iccid));
         c.matching_id = std::move(matching_id);
+        c.confirmation_code = "13579";
         c.release_flag = true;
         return c;
     }

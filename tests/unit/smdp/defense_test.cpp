@@ -1,0 +1,782 @@
+// The defences wired into the SM-DP+ (issue 4 §1–4): decisions before any
+// signature work, refusals with their SGP.22 codes, the actions of risk
+// rules, the eUICC policy list, pinning, replays, step-up approvals,
+// confirmation codes, and the audit trail of every call.
+
+#include "harness.hpp"
+
+#include "fakes/memory_defense_store.hpp"
+
+#include "esimguard/crypto/cert_builder.hpp"
+#include "esimguard/defense/totp.hpp"
+#include "esimguard/smdp/routes.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <mutex>
+#include <regex>
+
+namespace esimguard::smdp::testing {
+namespace {
+
+using defense::risk_action_kind;
+using defense::risk_dimension;
+using defense::risk_event_kind;
+
+/// Wraps a signer and counts signatures: the proof that a refused request
+/// cost the server no signature.
+class counting_signer final : public crypto::signer {
+public:
+    explicit counting_signer(std::shared_ptr<const crypto::signer> inner)
+        : inner_(std::move(inner)) {}
+    crypto::curve key_curve() const override { return inner_->key_curve(); }
+    crypto::public_key public_part() const override { return inner_->public_part(); }
+    crypto::result<bytes> sign(byte_view m) const override {
+        ++signatures;
+        return inner_->sign(m);
+    }
+    crypto::result<bytes> sign_der(byte_view m) const override {
+        ++signatures;
+        return inner_->sign_der(m);
+    }
+    crypto::result<bytes> ecdh(const crypto::public_key& p) const override {
+        return inner_->ecdh(p);
+    }
+    mutable std::atomic<int> signatures{0};
+
+private:
+    std::shared_ptr<const crypto::signer> inner_;
+};
+
+/// Records every alert it is given.
+class recording_notifier final : public defense::alert_notifier {
+public:
+    void on_alert(const defense::alert& a) override {
+        std::lock_guard l(m_);
+        alerts_.push_back(a);
+    }
+    std::vector<defense::alert> alerts() const {
+        std::lock_guard l(m_);
+        return alerts_;
+    }
+    std::vector<defense::alert> by_rule(std::string_view rule) const {
+        std::vector<defense::alert> out;
+        for (const auto& a : alerts()) {
+            if (a.rule == rule) {
+                out.push_back(a);
+            }
+        }
+        return out;
+    }
+
+private:
+    mutable std::mutex m_;
+    std::vector<defense::alert> alerts_;
+};
+
+class defended : public service_fixture {
+protected:
+    void SetUp() override { rebuild(); }
+
+    /// Builds the service with every defence wired; `tweak` may change the
+    /// rules or the policy before.
+    void rebuild(std::function<void(smdp_config&)> tweak = nullptr) {
+        engine.reset();
+        defense::risk_engine_config rc;
+        rc.rules = rules;
+        rc.ipv6_prefix_length = 64;
+        engine = must(defense::create_risk_engine(rc, defense::create_memory_counter_backend(),
+                                                  blocks, stolen, [this] { return now.load(); }));
+        defense::one_time_code_config oc;
+        codes = must(defense::one_time_code_issuer::create(bytes(32, 0x42), oc, *random));
+        build([this, tweak](smdp_config& c) {
+            for (auto& cred : c.credentials) {
+                auto a = std::make_shared<counting_signer>(cred.dpauth_signer);
+                auto b = std::make_shared<counting_signer>(cred.dppb_signer);
+                dpauth_signers.push_back(a);
+                dppb_signers.push_back(b);
+                cred.dpauth_signer = a;
+                cred.dppb_signer = b;
+            }
+            auto& d = c.defenses;
+            d.risk = engine.get();
+            d.blocks = &blocks;
+            d.stolen = &stolen;
+            d.alerts = &alerts;
+            d.code_sender = &codes_sent;
+            d.store = &defenses;
+            d.codes = codes.get();
+            d.audit = [this](const defense::audit_entry& e) {
+                std::lock_guard l(audit_mutex);
+                audited.push_back(e);
+            };
+            if (tweak) {
+                tweak(c);
+            }
+        });
+    }
+
+    int signatures() const {
+        int n = 0;
+        for (const auto& s : dpauth_signers) {
+            n += s->signatures;
+        }
+        for (const auto& s : dppb_signers) {
+            n += s->signatures;
+        }
+        return n;
+    }
+
+    std::uint64_t refusals(const std::string& rule) {
+        return metrics
+            ->counter("smdp_defense_refusals_total",
+                      "ES9+/ES2+ calls refused by a defence, by rule", {{"rule", rule}})
+            .value();
+    }
+
+    std::vector<defense::audit_entry> audit_of(store::audit_kind k) {
+        std::lock_guard l(audit_mutex);
+        std::vector<defense::audit_entry> out;
+        for (const auto& e : audited) {
+            if (e.kind == k) {
+                out.push_back(e);
+            }
+        }
+        return out;
+    }
+
+    /// A subscriber with a mail address and the ICCID as their line.
+    void link(const std::string& iccid, bool step_up_on_new_eid = false,
+              std::optional<bytes> totp = std::nullopt) {
+        store::subscriber_record s;
+        s.id = "sub1";
+        s.display_name = "Ann";
+        s.email = "ann@example.com";
+        s.totp_secret = std::move(totp);
+        (void)defenses.add_subscriber(s);
+        must(defenses.link_line(iccid, "sub1", step_up_on_new_eid, now.load()));
+    }
+
+    static std::string code_in(const std::string& text) {
+        std::smatch m;
+        EXPECT_TRUE(std::regex_search(text, m, std::regex("code ([0-9]{6,12})")));
+        return m.size() > 1 ? m[1].str() : "";
+    }
+
+    test_card card_for(int serial, crypto::curve c = crypto::curve::nist_p256) {
+        return test_card(c, shared_pki::get().euicc(c, serial));
+    }
+
+    std::vector<defense::risk_rule> rules = defense::default_risk_rules();
+    defense::blocklist blocks{[this] { return now.load(); }};
+    defense::stolen_devices stolen;
+    recording_notifier alerts;
+    recording_notifier codes_sent;
+    esimguard::testing::memory_defense_store defenses;
+    std::shared_ptr<crypto::random_source> random{crypto::create_system_random_source()};
+    std::unique_ptr<defense::one_time_code_issuer> codes;
+    std::unique_ptr<defense::risk_engine> engine;
+    std::vector<std::shared_ptr<counting_signer>> dpauth_signers;
+    std::vector<std::shared_ptr<counting_signer>> dppb_signers;
+    std::mutex audit_mutex;
+    std::vector<defense::audit_entry> audited;
+};
+
+// ---- decisions before any signature work --------------------------------
+
+TEST_F(defended, when_the_source_address_is_blocked_then_initiate_is_refused_without_signing) {
+    must(blocks.add({.kind = defense::block_kind::ip, .value = client.address}));
+    auto card = card_for(1);
+    auto r = service->initiate_authentication(card.initiate(smdp_address), client);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "1.1");
+    EXPECT_EQ(r.error().reason_code, "1.2");
+    EXPECT_EQ(signatures(), 0) << "a blocked address must cost no signature";
+    EXPECT_EQ(refusals("blocklist:ip"), 1u);
+    auto calls = audit_of(store::audit_kind::es9p_call);
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].outcome, "blocked");
+    EXPECT_EQ(calls[0].source_address, client.address);
+}
+
+TEST_F(defended, when_another_address_is_blocked_then_this_one_is_served) {
+    must(blocks.add({.kind = defense::block_kind::ip, .value = "198.51.100.7"}));
+    auto card = card_for(1);
+    EXPECT_TRUE(service->initiate_authentication(card.initiate(smdp_address), client));
+    EXPECT_EQ(signatures(), 1);
+}
+
+TEST_F(defended, when_a_device_keeps_sending_bad_signatures_then_its_address_is_blocked) {
+    rules = defense::default_risk_rules();
+    rebuild();
+    const std::string iccid = "8944000000000000101";
+    add_profile(iccid);
+    auto o = order(iccid);
+    for (int i = 0; i < 5; ++i) {
+        auto card = card_for(1);
+        card.tamper_signature1 = true;
+        auto r = authenticate(card, o.activation_code.matching_id);
+        ASSERT_FALSE(r);
+        EXPECT_TRUE(r.error().is(rsp::codes::euicc_signature_invalid)) << i;
+    }
+    ASSERT_TRUE(blocks.match_ip(client.address).has_value());
+    ASSERT_EQ(alerts.by_rule("forged_device_signature").size(), 1u);
+    EXPECT_EQ(alerts.by_rule("forged_device_signature")[0].severity,
+              defense::alert_severity::critical);
+    const int before = signatures();
+    auto card = card_for(1);
+    auto r = service->initiate_authentication(card.initiate(smdp_address), client);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "1.1");
+    EXPECT_EQ(signatures(), before);
+    bool block_audited = false;
+    for (const auto& e : audit_of(store::audit_kind::decision)) {
+        block_audited =
+            block_audited || (e.outcome == "blocked" && e.reason == "forged_device_signature");
+    }
+    EXPECT_TRUE(block_audited);
+}
+
+TEST_F(defended, when_matching_ids_are_guessed_then_the_guesser_is_blocked_and_others_are_not) {
+    rules = {{.name = "matching_id_guessing",
+              .kind = risk_event_kind::unknown_matching_id,
+              .dimension = risk_dimension::source_ip,
+              .threshold = 3,
+              .window = std::chrono::minutes(10),
+              .actions = {risk_action_kind::alert, risk_action_kind::block_source}}};
+    rebuild();
+    for (int i = 0; i < 3; ++i) {
+        auto card = card_for(1);
+        auto r = authenticate(card, "GUESS-" + std::to_string(i));
+        ASSERT_FALSE(r);
+    }
+    EXPECT_TRUE(blocks.match_ip(client.address).has_value());
+    const std::string iccid = "8944000000000000119";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto card = card_for(1);
+    client = client_info{"203.0.113.9"};
+    EXPECT_TRUE(authenticate(card, o.activation_code.matching_id));
+}
+
+TEST_F(defended, when_the_eid_is_reported_stolen_then_authenticate_is_refused_and_alerted) {
+    const std::string iccid = "8944000000000000127";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto card = card_for(2);
+    ASSERT_TRUE(stolen.add({.eid = card.eid, .reason = "lost on a train"}));
+    auto r = authenticate(card, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "8.1.1");
+    EXPECT_EQ(r.error().reason_code, "3.8");
+    EXPECT_NE(r.error().message.find("stolen"), std::string::npos);
+    auto raised = alerts.by_rule("download_to_stolen_eid");
+    ASSERT_EQ(raised.size(), 1u);
+    EXPECT_EQ(raised[0].severity, defense::alert_severity::critical);
+    EXPECT_EQ(raised[0].evidence.eid, card.eid);
+    for (const auto& s : dppb_signers) {
+        EXPECT_EQ(s->signatures, 0) << "nothing is signed for a stolen device";
+    }
+    EXPECT_EQ(find_order(o.order.order_id).download_attempts, 0);
+}
+
+TEST_F(defended, when_the_eum_range_is_blocked_then_its_cards_are_refused_8_1_2) {
+    must(blocks.add({.kind = defense::block_kind::eum, .value = "89049032"}));
+    const std::string iccid = "8944000000000000135";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto card = card_for(1);
+    auto r = authenticate(card, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "8.1.2");
+    EXPECT_EQ(r.error().reason_code, "3.8");
+}
+
+// ---- lines, step-up, confirmation codes ---------------------------------
+
+TEST_F(defended, when_the_line_is_frozen_then_authenticate_is_refused_saying_so) {
+    const std::string iccid = "8944000000000000143";
+    add_profile(iccid);
+    auto o = order(iccid);
+    link(iccid);
+    must(defenses.set_line_frozen(iccid, "frozen by subscriber", now.load()));
+    auto card = card_for(1);
+    auto r = authenticate(card, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "8.2");
+    EXPECT_EQ(r.error().reason_code, "1.2");
+    EXPECT_NE(r.error().message.find("frozen by its subscriber"), std::string::npos);
+    EXPECT_EQ(find_order(o.order.order_id).download_attempts, 0);
+    must(defenses.set_line_frozen(iccid, std::nullopt, now.load()));
+    auto again = card_for(1);
+    EXPECT_TRUE(authenticate(again, o.activation_code.matching_id));
+}
+
+TEST_F(defended,
+       when_a_new_eid_needs_step_up_then_the_download_waits_until_approved_with_the_mailed_code) {
+    const std::string iccid = "8944000000000000150";
+    const bytes package = add_profile(iccid);
+    auto o = order(iccid);
+    link(iccid, true);
+    auto card = card_for(3);
+    auto r = authenticate(card, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "8.2");
+    EXPECT_NE(r.error().message.find("approval"), std::string::npos);
+    auto approvals = defenses.approvals();
+    ASSERT_EQ(approvals.size(), 1u);
+    EXPECT_EQ(approvals[0].eid, card.eid);
+    EXPECT_EQ(approvals[0].state, store::approval_state::pending);
+    auto sent = codes_sent.alerts();
+    ASSERT_EQ(sent.size(), 1u);
+    ASSERT_TRUE(sent[0].subscriber.has_value());
+    EXPECT_EQ(sent[0].subscriber->email, "ann@example.com");
+    const std::string code = code_in(sent[0].summary);
+    for (const auto& e : audited) {
+        EXPECT_EQ(e.detail_json.find(code), std::string::npos) << "the code is never audited";
+    }
+
+    // A retry while pending sends no second code.
+    auto retry = card_for(3);
+    EXPECT_FALSE(authenticate(retry, o.activation_code.matching_id));
+    EXPECT_EQ(codes_sent.alerts().size(), 1u);
+
+    auto wrong =
+        service->approve_step_up(approvals[0].id, code == "00000000" ? "11111111" : "00000000",
+                                 step_up_factor::one_time_code, "subscriber:sub1");
+    ASSERT_FALSE(wrong);
+    EXPECT_EQ(wrong.error().code, step_up_error::kind::wrong_code);
+    auto ok = service->approve_step_up(approvals[0].id, code, step_up_factor::one_time_code,
+                                       "subscriber:sub1");
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok->state, store::approval_state::approved);
+    auto reuse = service->approve_step_up(approvals[0].id, code, step_up_factor::one_time_code,
+                                          "subscriber:sub1");
+    EXPECT_FALSE(reuse);
+
+    auto approved_card = card_for(3);
+    auto auth = must(authenticate(approved_card, o.activation_code.matching_id));
+    auto bpp = must(service->get_bound_profile_package(
+        approved_card.prepare_download(auth, std::nullopt), client));
+    EXPECT_EQ(approved_card.load_bpp(bpp), package);
+    EXPECT_EQ(
+        must(service->handle_notification(approved_card.installation_result(iccid, true), client)),
+        notification_outcome::install_success);
+    auto line = must(defenses.find_line(iccid));
+    EXPECT_EQ(line.known_eids, std::vector<std::string>{card.eid});
+}
+
+TEST_F(defended, when_the_subscriber_refuses_the_step_up_then_the_order_is_paused) {
+    const std::string iccid = "8944000000000000168";
+    add_profile(iccid);
+    auto o = order(iccid);
+    link(iccid, true);
+    auto card = card_for(3);
+    ASSERT_FALSE(authenticate(card, o.activation_code.matching_id));
+    auto id = defenses.approvals().at(0).id;
+    ASSERT_TRUE(service->refuse_step_up(id, "subscriber:sub1"));
+    EXPECT_TRUE(find_order(o.order.order_id).locked);
+    EXPECT_EQ(alerts.by_rule("step_up_refused").size(), 1u);
+    auto again = card_for(3);
+    auto r = authenticate(again, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "8.2");
+}
+
+TEST_F(defended, when_a_totp_code_is_used_twice_then_the_second_approval_is_refused_as_replay) {
+    const bytes secret(20, 0x5A);
+    const std::string iccid = "8944000000000000176";
+    add_profile(iccid);
+    link(iccid, true, secret);
+    for (const char* id : {"apr-1", "apr-2"}) {
+        store::approval_record a;
+        a.id = id;
+        a.order_id = std::string("ord-") + id;
+        a.iccid = iccid;
+        a.subscriber_id = "sub1";
+        a.eid = shared_pki::get().euicc(crypto::curve::nist_p256, 4);
+        a.rule = "step_up_on_new_eid";
+        a.created_at = now.load();
+        a.expires_at = now.load() + std::chrono::minutes(10);
+        ASSERT_TRUE(defenses.add_approval(a));
+    }
+    const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now.load());
+    const auto step = must(defense::totp_time_step(secs));
+    const auto code = must(defense::totp_code(secret, step));
+    auto first = service->approve_step_up("apr-1", code, step_up_factor::totp, "subscriber:sub1");
+    ASSERT_TRUE(first) << first.error().message;
+    auto second = service->approve_step_up("apr-2", code, step_up_factor::totp, "subscriber:sub1");
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, step_up_error::kind::replayed);
+    EXPECT_EQ(must(defenses.find_approval("apr-2")).state, store::approval_state::pending);
+}
+
+TEST_F(defended, when_an_es2p_order_has_no_confirmation_code_then_it_is_refused_unless_opted_out) {
+    const std::string iccid = "8944000000000000184";
+    add_profile(iccid);
+    rsp::download_order_request d;
+    d.iccid = must(asn1::iccid_value::parse(iccid));
+    must(service->download_order(operator_, d));
+    rsp::confirm_order_request c;
+    c.iccid = *d.iccid;
+    c.release_flag = true;
+    auto r = service->confirm_order(operator_, c);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(rsp::codes::mandatory_element_missing));
+    EXPECT_NE(r.error().message.find("confirmationCode"), std::string::npos);
+    auto opted = service->confirm_order(operator_, c, {.confirmation_code_optional = true});
+    ASSERT_TRUE(opted);
+    EXPECT_FALSE(must(db->find_order_by_matching_id(opted->matching_id)).cc_required);
+}
+
+TEST_F(defended, when_the_opt_out_is_sent_over_http_then_the_order_needs_no_code) {
+    const std::string iccid = "8944000000000000192";
+    add_profile(iccid);
+    rsp::download_order_request d;
+    d.iccid = must(asn1::iccid_value::parse(iccid));
+    must(service->download_order(operator_, d));
+    auto post = [&](bool opt_out) {
+        http::request req;
+        req.method = "POST";
+        req.peer_address = "192.0.2.1";
+        req.headers = {{"Content-Type", "application/json"},
+                       {"X-Admin-Protocol", "gsma/rsp/v2.2.0"},
+                       {"Authorization", "Bearer " + operator_token}};
+        nlohmann::json j = {
+            {"header", {{"functionRequesterIdentifier", "op1"}, {"functionCallIdentifier", "1"}}},
+            {"iccid", iccid},
+            {"releaseFlag", true}};
+        if (opt_out) {
+            j["esimguardConfirmationCodeOptional"] = true;
+        }
+        req.body = j.dump();
+        return nlohmann::json::parse(handle_es2p_request(*service, "confirmOrder", req).body);
+    };
+    EXPECT_EQ(post(false)["header"]["functionExecutionStatus"]["status"], "Failed");
+    EXPECT_EQ(post(true)["header"]["functionExecutionStatus"]["status"], "Executed-Success");
+}
+
+TEST_F(defended, when_the_cc_retry_limit_locks_the_order_then_the_subscriber_is_told) {
+    const std::string iccid = "8944000000000000200";
+    add_profile(iccid);
+    auto o = order(iccid, std::nullopt, std::string("2468"));
+    link(iccid);
+    for (int i = 0; i < 3; ++i) {
+        auto card = card_for(1);
+        auto auth = must(authenticate(card, o.activation_code.matching_id));
+        auto r = service->get_bound_profile_package(card.prepare_download(auth, "0000"), client);
+        ASSERT_FALSE(r);
+        if (i < 2) {
+            EXPECT_TRUE(r.error().is(rsp::codes::confirmation_code_refused)) << i;
+        } else {
+            EXPECT_TRUE(r.error().is(rsp::codes::confirmation_code_retries_exceeded));
+        }
+    }
+    EXPECT_TRUE(find_order(o.order.order_id).locked);
+    auto told = alerts.by_rule("cc_retries_exceeded");
+    ASSERT_EQ(told.size(), 1u);
+    ASSERT_TRUE(told[0].subscriber.has_value());
+    EXPECT_EQ(told[0].subscriber->email, "ann@example.com");
+    EXPECT_GE(alerts.by_rule("cc_brute_force").size(), 1u);
+}
+
+// ---- the eUICC policy list ------------------------------------------------
+
+struct policy_case {
+    std::string name;
+    std::function<void(euicc_policy_entry&, const std::string& eid, const bytes& eum_kid)> set;
+    std::string subject;
+    std::string reason;
+};
+
+class policy : public defended, public ::testing::WithParamInterface<policy_case> {};
+
+TEST_P(policy, when_the_card_matches_a_policy_entry_then_it_is_refused_naming_the_entry) {
+    const auto& p = GetParam();
+    auto card = card_for(5);
+    auto eum = must(crypto::certificate::from_der(card.eum_cert));
+    euicc_policy_entry e;
+    e.name = "deny-" + p.name;
+    p.set(e, card.eid, *eum.subject_key_id());
+    rebuild([&](smdp_config& c) { c.defenses.euicc_policy = {e}; });
+    const std::string iccid = "8944000000000000218";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto r = authenticate(card, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, p.subject);
+    EXPECT_EQ(r.error().reason_code, p.reason);
+    EXPECT_NE(r.error().message.find(e.name), std::string::npos) << r.error().message;
+    EXPECT_EQ(find_order(o.order.order_id).download_attempts, 0);
+}
+
+TEST_P(policy, when_the_card_does_not_match_then_it_is_served) {
+    const auto& p = GetParam();
+    auto card = card_for(5);
+    auto other = card_for(6);
+    euicc_policy_entry e;
+    e.name = "deny-other";
+    // An entry built for a card of a foreign EUM, another EID and old versions.
+    p.set(e, other.eid, bytes(20, 0x01));
+    if (e.firmware_below) {
+        e.firmware_below = asn1::version_type{1, 0, 0};
+    }
+    if (e.svn_below) {
+        e.svn_below = asn1::version_type{2, 0, 0};
+    }
+    if (e.profile_version_below) {
+        e.profile_version_below = asn1::version_type{2, 0, 0};
+    }
+    rebuild([&](smdp_config& c) { c.defenses.euicc_policy = {e}; });
+    const std::string iccid = "8944000000000000226";
+    add_profile(iccid);
+    auto o = order(iccid);
+    EXPECT_TRUE(authenticate(card, o.activation_code.matching_id));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    criteria, policy,
+    ::testing::Values(policy_case{"firmware",
+                                  [](auto& e, const auto&, const auto&) {
+                                      e.firmware_below = asn1::version_type{1, 2, 0};
+                                  },
+                                  "8.1", "3.1"},
+                      policy_case{"svn",
+                                  [](auto& e, const auto&, const auto&) {
+                                      e.svn_below = asn1::version_type{2, 3, 0};
+                                  },
+                                  "8.1", "3.1"},
+                      policy_case{"profile_version",
+                                  [](auto& e, const auto&, const auto&) {
+                                      e.profile_version_below = asn1::version_type{2, 3, 2};
+                                  },
+                                  "8.1", "3.1"},
+                      policy_case{"eid_range",
+                                  [](auto& e, const std::string& eid, const auto&) {
+                                      e.eid_from = eid;
+                                      e.eid_to = eid;
+                                  },
+                                  "8.1.1", "3.8"},
+                      policy_case{"eid_prefix",
+                                  [](auto& e, const std::string& eid, const auto&) {
+                                      e.eid_prefix = eid.substr(0, 30);
+                                  },
+                                  "8.1.2", "3.8"},
+                      policy_case{
+                          "eum", [](auto& e, const auto&, const bytes& kid) { e.eum_key_id = kid; },
+                          "8.1.2", "3.8"}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+TEST(euicc_policy_validation, when_an_entry_matches_nothing_or_has_a_bad_range_then_it_is_refused) {
+    EXPECT_FALSE(validate_euicc_policy({{.name = "empty"}}));
+    euicc_policy_entry bad{.name = "short"};
+    bad.eid_from = "8904";
+    EXPECT_FALSE(validate_euicc_policy({bad}));
+    euicc_policy_entry ok{.name = "fw"};
+    ok.firmware_below = asn1::version_type{1, 0, 0};
+    EXPECT_TRUE(validate_euicc_policy({ok}));
+}
+
+TEST_F(defended, when_the_euicc_certificate_is_revoked_then_authenticate_is_refused_8_1_3) {
+    auto card = card_for(7);
+    auto euicc = must(crypto::certificate::from_der(card.euicc_cert));
+    auto eum = must(crypto::certificate::from_der(card.eum_cert));
+    const auto base = shared_pki::get().dir / "nist";
+    auto eum_key = must(crypto::private_key::from_pem(read_file(base / "eum.key.pem")));
+    auto eum_signer = crypto::create_software_signer(std::move(eum_key));
+    crypto::crl_request req;
+    req.this_update = pki_time;
+    req.next_update = pki_time + std::chrono::hours(24 * 365);
+    req.revoked = {{euicc.serial(), pki_time}};
+    auto crl = must(crypto::issue_crl(req, eum, *eum_signer));
+    rebuild([&](smdp_config& c) { c.crls.push_back(crl); });
+    const std::string iccid = "8944000000000000234";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto r = authenticate(card, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(rsp::codes::euicc_certificate_invalid)) << rsp::to_string(r.error());
+    EXPECT_NE(r.error().message.find("revoked"), std::string::npos);
+}
+
+// ---- pinning and replays ---------------------------------------------------
+
+class replays : public defended {
+protected:
+    void SetUp() override {
+        rules = {{.name = "replay_seen",
+                  .kind = risk_event_kind::replay,
+                  .dimension = risk_dimension::source_ip,
+                  .threshold = 1,
+                  .window = std::chrono::minutes(10),
+                  .actions = {risk_action_kind::alert},
+                  .refuse = false}};
+        rebuild();
+    }
+};
+
+TEST_F(replays,
+       when_another_card_answers_in_a_pinned_session_then_get_bpp_is_refused_and_recorded) {
+    const std::string iccid = "8944000000000000242";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto a = card_for(1);
+    auto auth = must(authenticate(a, o.activation_code.matching_id));
+    auto b = card_for(2);
+    b.euicc_signature1 = a.euicc_signature1;
+    auto r = service->get_bound_profile_package(b.prepare_download(auth, std::nullopt), client);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(rsp::codes::euicc_signature_invalid));
+    EXPECT_EQ(alerts.by_rule("replay_seen").size(), 1u);
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::released);
+}
+
+TEST_F(replays, when_another_card_reports_the_installation_then_it_is_refused_and_recorded) {
+    const std::string iccid = "8944000000000000259";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto a = card_for(1);
+    auto auth = must(authenticate(a, o.activation_code.matching_id));
+    must(service->get_bound_profile_package(a.prepare_download(auth, std::nullopt), client));
+    auto b = card_for(2);
+    b.transaction_id = a.transaction_id;
+    auto r = service->handle_notification(b.installation_result(iccid, true), client);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(alerts.by_rule("replay_seen").size(), 1u);
+    EXPECT_EQ(find_order(o.order.order_id).state, store::order_state::downloaded);
+}
+
+TEST_F(replays, when_authenticate_client_is_replayed_then_it_is_refused_and_recorded) {
+    const std::string iccid = "8944000000000000267";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto card = card_for(1);
+    auto init = must(service->initiate_authentication(card.initiate(smdp_address), client));
+    auto req = card.authenticate_server(init, o.activation_code.matching_id);
+    ASSERT_TRUE(service->authenticate_client(req, client));
+    auto again = service->authenticate_client(req, client);
+    ASSERT_FALSE(again);
+    EXPECT_TRUE(again.error().is(rsp::codes::transaction_id_unknown));
+    EXPECT_EQ(alerts.by_rule("replay_seen").size(), 1u);
+}
+
+TEST_F(replays, when_get_bpp_is_replayed_then_it_is_refused_and_recorded) {
+    const std::string iccid = "8944000000000000275";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto card = card_for(1);
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    auto req = card.prepare_download(auth, std::nullopt);
+    ASSERT_TRUE(service->get_bound_profile_package(req, client));
+    const int signed_before = signatures();
+    auto again = service->get_bound_profile_package(req, client);
+    ASSERT_FALSE(again);
+    EXPECT_TRUE(again.error().is(rsp::codes::transaction_id_unknown));
+    EXPECT_EQ(signatures(), signed_before);
+    EXPECT_EQ(alerts.by_rule("replay_seen").size(), 1u);
+}
+
+// ---- the audit trail and ES2+ ----------------------------------------------
+
+TEST_F(defended, when_a_download_runs_then_every_call_is_audited_without_the_matching_id) {
+    const std::string iccid = "8944000000000000283";
+    add_profile(iccid);
+    auto o = order(iccid, std::nullopt, std::string("8642"));
+    auto card = card_for(1);
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    must(service->get_bound_profile_package(card.prepare_download(auth, "8642"), client));
+    must(service->handle_notification(card.installation_result(iccid, true), client));
+    auto calls = audit_of(store::audit_kind::es9p_call);
+    ASSERT_EQ(calls.size(), 4u);
+    for (const auto& c : calls) {
+        EXPECT_EQ(c.actor, "lpa");
+        EXPECT_EQ(c.outcome, "ok");
+        EXPECT_EQ(c.source_address, client.address);
+    }
+    EXPECT_EQ(calls[1].eid, card.eid);
+    EXPECT_EQ(calls[1].iccid, iccid);
+    EXPECT_EQ(calls[3].reason, "install_success");
+    std::lock_guard l(audit_mutex);
+    for (const auto& e : audited) {
+        EXPECT_EQ(e.detail_json.find(o.activation_code.matching_id), std::string::npos);
+        EXPECT_EQ(e.reason.find(o.activation_code.matching_id), std::string::npos);
+        EXPECT_EQ(e.detail_json.find("8642"), std::string::npos);
+    }
+}
+
+TEST_F(defended, when_a_refusal_is_answered_then_its_audit_event_carries_the_sgp22_status) {
+    auto card = card_for(1);
+    auto r = authenticate(card, "NO-SUCH-ORDER");
+    ASSERT_FALSE(r);
+    auto calls = audit_of(store::audit_kind::es9p_call);
+    ASSERT_EQ(calls.size(), 2u);
+    EXPECT_EQ(calls[1].outcome, "refused");
+    EXPECT_EQ(calls[1].reason, "8.2.6/3.8");
+}
+
+TEST_F(defended, when_operator_credentials_are_wrong_then_the_failure_is_counted_and_audited) {
+    rules = {{.name = "operator_guessing",
+              .kind = risk_event_kind::operator_auth_failure,
+              .dimension = risk_dimension::source_ip,
+              .threshold = 2,
+              .window = std::chrono::minutes(10),
+              .actions = {risk_action_kind::block_source}}};
+    rebuild();
+    http::request req;
+    req.method = "POST";
+    req.peer_address = "192.0.2.77";
+    req.headers = {{"Content-Type", "application/json"},
+                   {"X-Admin-Protocol", "gsma/rsp/v2.2.0"},
+                   {"Authorization", "Bearer wrong-token"}};
+    req.body = "{}";
+    EXPECT_EQ(handle_es2p_request(*service, "downloadOrder", req).status, 401);
+    EXPECT_EQ(handle_es2p_request(*service, "downloadOrder", req).status, 401);
+    EXPECT_TRUE(blocks.match_ip("192.0.2.77").has_value());
+    // Blocked now: even the right token is refused from there.
+    req.headers[2].value = "Bearer " + operator_token;
+    EXPECT_EQ(handle_es2p_request(*service, "downloadOrder", req).status, 401);
+    auto calls = audit_of(store::audit_kind::es2p_call);
+    ASSERT_EQ(calls.size(), 3u);
+    EXPECT_EQ(calls[2].outcome, "blocked");
+}
+
+TEST_F(defended, when_an_operator_orders_then_the_es2p_call_is_audited_with_the_operator) {
+    const std::string iccid = "8944000000000000291";
+    add_profile(iccid);
+    rsp::download_order_request d;
+    d.iccid = must(asn1::iccid_value::parse(iccid));
+    must(service->download_order(operator_, d));
+    auto calls = audit_of(store::audit_kind::es2p_call);
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].actor, "operator:op1");
+    EXPECT_EQ(calls[0].iccid, iccid);
+    EXPECT_EQ(calls[0].outcome, "ok");
+}
+
+TEST_F(defended,
+       when_one_profile_is_tried_by_many_eids_then_the_order_is_paused_and_the_subscriber_told) {
+    const std::string iccid = "8944000000000000309";
+    add_profile(iccid);
+    auto o = order(iccid, std::nullopt, std::string("1357"));
+    link(iccid);
+    for (int serial : {11, 12}) {
+        auto card = card_for(serial);
+        ASSERT_TRUE(authenticate(card, o.activation_code.matching_id));
+    }
+    auto third = card_for(13);
+    auto r = authenticate(third, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "8.2");
+    EXPECT_TRUE(find_order(o.order.order_id).locked);
+    auto told = alerts.by_rule("profile_tried_by_many_eids");
+    ASSERT_GE(told.size(), 1u);
+    bool subscriber_told = false;
+    for (const auto& a : told) {
+        subscriber_told =
+            subscriber_told || (a.subscriber && a.subscriber->email == "ann@example.com");
+    }
+    EXPECT_TRUE(subscriber_told);
+}
+
+} // namespace
+} // namespace esimguard::smdp::testing
