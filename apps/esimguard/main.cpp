@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
     esimguard::app::register_profile_commands(app);
     esimguard::app::register_order_commands(app);
     esimguard::app::register_demo_command(app);
+    esimguard::app::register_defense_commands(app);
+    esimguard::app::register_crl_commands(app);
+    esimguard::app::register_bench_command(app);
     CLI11_PARSE(app, argc, argv);
     return esimguard::app::exit_code();
 }
