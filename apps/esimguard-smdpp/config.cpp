@@ -146,7 +146,8 @@ constexpr std::int64_t max_s = 10LL * 365 * 24 * 3600;
 
 std::expected<void, std::string> read_tables(const toml::table& root, smdpp_config& c) {
     static const std::set<std::string> sections = {"server",       "smdp",     "store", "admin",
-                                                   "housekeeping", "notifier", "log"};
+                                                   "housekeeping", "notifier", "log",
+                                                   "portal"};
     for (const auto& [k, v] : root) {
         if (!sections.contains(std::string(k.str())) || !v.is_table()) {
             return std::unexpected(fmt::format("unknown key or section: {}", k.str()));
@@ -200,12 +201,16 @@ std::expected<void, std::string> read_tables(const toml::table& root, smdpp_conf
     notifier.paths("trusted_ca_files", c.operator_ca_files);
     notifier.check_unknown();
 
+    auto portal = section("portal");
+    portal.path("web_root", c.portal_web_root);
+    portal.check_unknown();
+
     auto log = section("log");
     log.string("level", c.log_level);
     log.path("file", c.log_file);
     log.check_unknown();
 
-    for (const auto* r : {&server, &smdp, &store, &admin, &hk, &notifier, &log}) {
+    for (const auto* r : {&server, &smdp, &store, &admin, &hk, &notifier, &portal, &log}) {
         if (!r->ok()) {
             return std::unexpected(r->error());
         }

@@ -69,6 +69,10 @@ struct smdpp_config {
     /// means the system trust store.
     std::vector<std::filesystem::path> operator_ca_files;
 
+    // [portal]
+    /// The portal's static files (web/); empty means the source tree's web/.
+    std::filesystem::path portal_web_root;
+
     // [log]
     /// trace, debug, info, warn, error, critical or off.
     std::string log_level = "info";

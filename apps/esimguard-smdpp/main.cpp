@@ -9,6 +9,7 @@
 #include "esimguard/crypto/hash.hpp"
 #include "esimguard/http/metrics.hpp"
 #include "esimguard/http/server.hpp"
+#include "esimguard/portal/mount.hpp"
 #include "esimguard/smdp/config.hpp"
 #include "esimguard/smdp/progress_notifier.hpp"
 #include "esimguard/smdp/routes.hpp"
@@ -242,9 +243,28 @@ int run(const smdpp_config& c) {
     admin->token_sha256 = admin_token_sha256;
     admin->metrics = metrics;
     auto admin_lookup = register_admin_routes(server, admin);
-    server.set_fallback([admin_lookup](const http::request& req) {
+
+    // The subscriber and operator portal (issue 5) under /portal.
+    portal::mount_options po;
+    po.config.web_root = c.portal_web_root;
+    po.config.admin_token_sha256 = admin_token_sha256;
+    po.database_path = sc.path;
+    po.audit_head_file = c.database.string() + ".audit-head";
+    po.main_store = &store_ref;
+    po.service = [&slot] { return slot.service.load(); };
+    po.metrics = metrics;
+    auto mounted_portal = portal::mount(std::move(po));
+    if (!mounted_portal) {
+        log->critical("portal: {}", mounted_portal.error());
+        return 2;
+    }
+    std::shared_ptr<portal::mounted_portal> the_portal = std::move(*mounted_portal);
+    server.set_fallback([admin_lookup, the_portal](const http::request& req) {
         if (std::string_view(req.path).starts_with("/admin/")) {
             return admin_lookup(req);
+        }
+        if (std::string_view(req.path).starts_with(the_portal->prefix())) {
+            return the_portal->handle(req);
         }
         return http::response::with_body(404, "not found\n");
     });

@@ -1281,11 +1281,11 @@ private:
     }
 
     http::response block_add(const http::request& req, const caller& c, const json& body) {
-        static const std::set<std::string> kinds{"ip", "network", "eid", "eum", "matching_id"};
+        static const std::set<std::string> kinds{"ip", "ip_prefix", "eid", "eum", "matching_id"};
         auto kind = str_field(body, "kind", 16);
         auto value = str_field(body, "value", 64);
         if (!kind || !kinds.contains(*kind) || !value || value->empty()) {
-            return refuse(400, "kind (ip, network, eid, eum, matching_id) and value are needed");
+            return refuse(400, "kind (ip, ip_prefix, eid, eum, matching_id) and value are needed");
         }
         store::blocklist_row row;
         row.kind = *kind;

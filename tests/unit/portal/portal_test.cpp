@@ -3,6 +3,7 @@
 
 #include "esimguard/portal/portal.hpp"
 
+#include "esimguard/crypto/hash.hpp"
 #include "esimguard/crypto/random.hpp"
 #include "esimguard/defense/audit_chain.hpp"
 #include "esimguard/defense/totp.hpp"

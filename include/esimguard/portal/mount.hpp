@@ -1,0 +1,51 @@
+#pragma once
+/// Mounting the portal in a server program: opens what the portal needs
+/// that the program does not already have (the portal account store, and the
+/// defense store and audit chain when the program passes none), and answers
+/// every request under the prefix. Keeps esimguard-smdpp's main() to a few lines.
+
+#include "esimguard/portal/portal.hpp"
+
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace esimguard::portal {
+
+/// What the program gives.
+struct mount_options {
+    portal_config config;
+    /// The SQLite database of the server (portal tables live there too).
+    std::string database_path;
+    std::size_t database_connections = 2;
+    /// The program's own defense store and audit chain, if it has them;
+    /// otherwise they are opened on database_path (the audit chain with
+    /// `audit_head_file`, which must be the one the rest of the server uses).
+    store::defense_store* defense = nullptr;
+    defense::audit_chain* audit = nullptr;
+    std::filesystem::path audit_head_file;
+    store::store* main_store = nullptr;
+    std::function<smdp::smdp_service*()> service = nullptr;
+    std::shared_ptr<http::metrics_registry> metrics = nullptr;
+    portal_hooks hooks;
+};
+
+/// The mounted portal and everything it opened.
+class mounted_portal {
+public:
+    virtual ~mounted_portal() = default;
+    /// For every request whose path starts with prefix().
+    [[nodiscard]] virtual http::response handle(const http::request& req) = 0;
+    [[nodiscard]] virtual const std::string& prefix() const = 0;
+};
+
+/// The web/ directory of the source tree this binary was built from (the
+/// default when config.web_root is empty).
+[[nodiscard]] std::filesystem::path default_web_root();
+
+/// Opens and builds; a sentence on failure (database, missing web root).
+[[nodiscard]] std::expected<std::unique_ptr<mounted_portal>, std::string>
+mount(mount_options options);
+
+} // namespace esimguard::portal

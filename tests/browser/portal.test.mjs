@@ -1,0 +1,211 @@
+// Browser tests of the portal (issue 5), one real server for the file,
+// tests in order (later ones use the accounts and lines earlier ones made).
+// Run by run.sh: node --test, with ESIMGUARD_BIN_DIR and SCREENSHOT_DIR.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { strongPassword, totp, world } from './harness.mjs';
+
+const w = new world(process.env.ESIMGUARD_BIN_DIR, process.env.SCREENSHOT_DIR);
+const alice = { name: 'alice-' + Date.now().toString(36), password: strongPassword() };
+const desk = { name: 'desk', password: strongPassword() };
+const lines = {};
+
+before(async () => {
+  await w.start();
+  w.createAccount(desk.name, desk.password, 'operator', { operator_id: w.operatorId });
+});
+
+after(async () => {
+  await w.stop();
+});
+
+async function signedIn(who, code) {
+  const page = await w.page();
+  await w.signIn(page, who.name, who.password, code);
+  return page;
+}
+
+// An order made on the operator page; returns what the page showed.
+async function operatorOrder(page, opts = {}) {
+  await page.fill('#order-iccid', '');
+  await page.fill('#order-eid', opts.eid || '');
+  const answer = page.waitForResponse((r) => r.url().endsWith('/api/op/orders') && r.request().method() === 'POST');
+  await page.click('#order-submit');
+  const r = await (await answer).json();
+  assert.ok(r.activation_code, JSON.stringify(r));
+  await page.waitForFunction(() => document.getElementById('order-qr').complete && document.getElementById('order-qr').naturalWidth > 0);
+  return r;
+}
+
+async function linkLine(page, iccid, account, stepUp = false) {
+  await page.fill('#link-iccid', iccid);
+  await page.fill('#link-account', account);
+  await page.setChecked('#link-step-up', stepUp);
+  await page.click('#link-submit');
+  await page.waitForSelector('#link-msg.ok');
+}
+
+test('sign-up with a weak password is refused and says why; a strong one is accepted', async () => {
+  const page = await w.page();
+  await page.goto(w.url + '/portal/');
+  await page.fill('#signup-name', alice.name);
+  await page.fill('#signup-password', 'password1234');
+  await page.click('#signup-submit');
+  await page.waitForSelector('#signup-msg.error li');
+  const why = await page.textContent('#signup-msg');
+  assert.match(why, /too easy to guess/);
+  await w.shot(page, 'portal-01-signup-weak-password');
+
+  await page.fill('#signup-password', alice.name + 'Zq7!x');
+  await page.click('#signup-submit');
+  await page.waitForSelector('#signup-msg.error li');
+  assert.match(await page.textContent('#signup-msg'), /account name/);
+
+  await page.fill('#signup-password', alice.password);
+  await page.click('#signup-submit');
+  await page.waitForURL(/subscriber\.html$/);
+  await page.waitForSelector('#who:has-text("' + alice.name + '")');
+  assert.deepEqual(page.cspErrors, []);
+  const cookies = await page.context().cookies();
+  const c = cookies.find((x) => x.name === '__Host-esimguard');
+  assert.ok(c && c.httpOnly && c.secure && c.sameSite === 'Strict' && c.path === '/');
+  await w.shot(page, 'portal-02-signup-strong-password');
+  await page.context().close();
+});
+
+test('TOTP enrolment, then sign-in needs the code, and a wrong code is refused', async () => {
+  const page = await signedIn(alice);
+  await page.waitForURL(/subscriber\.html$/);
+  await page.click('#totp-begin');
+  await page.waitForFunction(() => document.getElementById('totp-secret').textContent.length >= 32);
+  await page.waitForFunction(() => document.getElementById('totp-qr').complete && document.getElementById('totp-qr').naturalWidth > 0);
+  alice.secret = (await page.textContent('#totp-secret')).trim();
+  await w.shot(page, 'portal-03-totp-enrolment-qr');
+  await page.fill('#totp-code', totp(alice.secret));
+  await page.click('#totp-confirm');
+  await page.waitForSelector('#recovery-codes li >> nth=9');
+  assert.equal(await page.locator('#recovery-codes li').count(), 10);
+  await w.shot(page, 'portal-04-totp-recovery-codes');
+  await page.context().close();
+
+  const again = await w.page();
+  await w.signIn(again, alice.name, alice.password);
+  await again.waitForSelector('#signin-code-row:not(.hidden)');
+  assert.match(await again.textContent('#signin-msg'), /code/);
+  const right = totp(alice.secret, 1);
+  const wrong = right === '000000' ? '111111' : '000000';
+  await again.fill('#signin-code', wrong);
+  await again.click('#signin-submit');
+  await again.waitForSelector('#signin-msg:has-text("wrong code")');
+  assert.match(again.url(), /\/portal\/$/);
+  await w.shot(again, 'portal-05-signin-wrong-code');
+  // The enrolment used this step's code; the next step's is within the window.
+  await again.fill('#signin-code', right);
+  await again.click('#signin-submit');
+  await again.waitForURL(/subscriber\.html$/);
+  await again.waitForSelector('#totp-on:not(.hidden)');
+  await w.shot(again, 'portal-06-signin-with-code');
+  alice.page = again;
+});
+
+test('an operator creates an order and sees its activation code and QR image', async () => {
+  const page = await signedIn(desk);
+  await page.waitForURL(/operator\.html$/);
+  const order = await operatorOrder(page);
+  assert.match(await page.textContent('#order-ac'), /^LPA:1\$localhost:\d+\$/);
+  assert.match(await page.textContent('#order-cc'), /^\d{8}$/);
+  lines.first = order;
+  await linkLine(page, order.iccid, alice.name);
+  await w.shot(page, 'portal-07-operator-order-qr');
+  desk.page = page;
+});
+
+test('a download made by the simulated device appears in the subscriber timeline', async () => {
+  const dl = w.lpa(w.eids[0], ['profile', 'download', '-a', lines.first.activation_code, '-c', lines.first.confirmation_code]);
+  assert.ok(dl.ok, dl.out);
+  const page = alice.page;
+  await page.reload();
+  await page.click(`button[data-iccid="${lines.first.iccid}"].secondary`);
+  await page.waitForSelector('#records li.record');
+  const text = await page.textContent('#records');
+  assert.match(text, new RegExp(w.eids[0]));
+  assert.match(text, /127\.0\.0\.1|::1/);
+  await w.shot(page, 'portal-08-subscriber-timeline');
+});
+
+test('a download needing approval waits, is approved in the portal, then completes', async () => {
+  const order = await operatorOrder(desk.page);
+  await linkLine(desk.page, order.iccid, alice.name, true);
+  const first = w.lpa(w.eids[1], ['profile', 'download', '-a', order.activation_code, '-c', order.confirmation_code]);
+  assert.ok(!first.ok, 'the download did not wait for approval: ' + first.out);
+  const page = alice.page;
+  await page.reload();
+  await page.waitForSelector('tr.approval');
+  await w.shot(page, 'portal-09-approval-pending');
+  await page.fill('tr.approval input.approval-code', totp(alice.secret, 0));
+  await page.click('tr.approval button.approve');
+  await page.waitForSelector('#approvals-msg.ok');
+  const second = w.lpa(w.eids[1], ['profile', 'download', '-a', order.activation_code, '-c', order.confirmation_code]);
+  assert.ok(second.ok, second.out);
+  await w.shot(page, 'portal-10-approval-done');
+});
+
+test('a frozen line refuses a download, and a stolen report blocks that EID', async () => {
+  const order = await operatorOrder(desk.page);
+  await linkLine(desk.page, order.iccid, alice.name);
+  const page = alice.page;
+  await page.reload();
+  await page.click(`button.freeze[data-iccid="${order.iccid}"]`);
+  await page.waitForSelector(`button.unfreeze[data-iccid="${order.iccid}"]`);
+  await w.shot(page, 'portal-11-line-frozen');
+  const frozen = w.lpa(w.eids[0], ['profile', 'download', '-a', order.activation_code, '-c', order.confirmation_code]);
+  assert.ok(!frozen.ok, 'a frozen line was downloaded: ' + frozen.out);
+
+  await page.fill('#stolen-eid', w.eids[0]);
+  await page.fill('#stolen-reason', 'phone stolen on the train');
+  await page.click('#stolen-submit');
+  await page.waitForSelector('#stolen-msg.ok');
+  await w.shot(page, 'portal-12-stolen-reported');
+  const next = await operatorOrder(desk.page);
+  const stolen = w.lpa(w.eids[0], ['profile', 'download', '-a', next.activation_code, '-c', next.confirmation_code]);
+  assert.ok(!stolen.ok, 'a stolen EID downloaded: ' + stolen.out);
+});
+
+test('an alert from an attack appears in the operator view', async () => {
+  // Matching-ID guessing from one address.
+  for (let i = 0; i < 25; i++) {
+    w.lpa(w.eids[1], ['profile', 'download', '-a', `LPA:1$localhost:${w.port}$GUESS-${i}-${Date.now()}`]);
+  }
+  const page = desk.page;
+  await page.reload();
+  await page.waitForSelector('#alerts tr.alert-row');
+  const text = await page.textContent('#alerts');
+  assert.match(text, /guess|stolen|matching/i);
+  await w.shot(page, 'portal-13-operator-alerts');
+  await page.goto(w.url + '/portal/operator.html');
+  await page.fill('#audit-value', w.eids[1]);
+  await page.selectOption('#audit-by', 'eid');
+  await page.click('#audit-submit');
+  await page.waitForSelector('#audit tr.audit-row');
+  await w.shot(page, 'portal-14-operator-audit-search');
+});
+
+test('another subscriber cannot reach a record by changing the URL', async () => {
+  const bob = { name: 'bob-' + Date.now().toString(36), password: strongPassword() };
+  const page = await w.page();
+  await page.goto(w.url + '/portal/');
+  await page.fill('#signup-name', bob.name);
+  await page.fill('#signup-password', bob.password);
+  await page.click('#signup-submit');
+  await page.waitForURL(/subscriber\.html$/);
+  await page.waitForSelector('#lines tr');
+  assert.doesNotMatch(await page.textContent('#lines'), new RegExp(lines.first.iccid));
+  const r = await page.goto(w.url + '/portal/api/lines/records?iccid=' + lines.first.iccid);
+  assert.equal(r.status(), 404);
+  assert.match(await page.textContent('body'), /no such line/);
+  const op = await page.goto(w.url + '/portal/api/op/orders');
+  assert.equal(op.status(), 403);
+  await page.goto(w.url + '/portal/api/lines/records?iccid=' + lines.first.iccid);
+  await w.shot(page, 'portal-15-other-subscriber-record-404');
+  await page.context().close();
+});

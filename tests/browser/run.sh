@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# run.sh ESIMGUARD_CLI SCREENSHOT_DIR: the portal's browser tests (ctest
+# browser_portal). Installs playwright-core from package-lock.json when
+# node_modules is missing, then runs every *.test.mjs with node's test runner
+# against Debian's /usr/bin/chromium.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cli=$1
+export ESIMGUARD_BIN_DIR="$(dirname "$(dirname "$cli")")"
+export SCREENSHOT_DIR=$2
+mkdir -p "$SCREENSHOT_DIR"
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund)
+fi
+cd "$here"
+exec node --test --test-concurrency=1 ./*.test.mjs
