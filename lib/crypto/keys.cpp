@@ -57,14 +57,19 @@ result<pkey_ptr> pkey_from_params(curve c, const OSSL_PARAM* params, int selecti
     return key;
 }
 
-// Checks the public point (on the curve, not infinity, right order) and, for a key
-// pair, that the private scalar matches it.
+// Checks the public point (on the curve, not infinity) and, for a key pair,
+// that the private scalar matches it. Both SGP.22 curves (P-256 and
+// brainpoolP256r1) have cofactor 1, so a point on the curve other than
+// infinity already lies in the prime-order group: the quick check is as
+// strong as the full one, whose extra order check (a scalar multiplication)
+// cost more than a signature verification on every certificate parsed.
 result<void> check_key(EVP_PKEY* key, bool with_private) {
     pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
     if (!ctx) {
         return std::unexpected(ossl_error(errc::internal, "EVP_PKEY_CTX_new_from_pkey"));
     }
-    int ok = with_private ? EVP_PKEY_pairwise_check(ctx.get()) : EVP_PKEY_public_check(ctx.get());
+    int ok =
+        with_private ? EVP_PKEY_pairwise_check(ctx.get()) : EVP_PKEY_public_check_quick(ctx.get());
     if (ok != 1) {
         return std::unexpected(ossl_error(errc::invalid_key, "key check failed"));
     }

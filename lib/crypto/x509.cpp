@@ -7,6 +7,12 @@
 #include <openssl/pem.h>
 
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
 
 namespace esimguard::crypto {
 
@@ -159,7 +165,63 @@ std::string_view policy_oid(cert_role r) {
 
 // ---- certificate ----------------------------------------------------------
 
+namespace {
+
+// Parsing a certificate costs OpenSSL 3 more than verifying a signature (its
+// public key goes through the provider decoders). An SM-DP+ parses the same
+// EUM certificate in every download and each eUICC's certificate in every
+// call of its session, so recent successful parses are kept. A parsed
+// certificate is immutable and the DER is compared in full, so a hit returns
+// exactly what a fresh parse would. FIFO eviction keeps it bounded.
+class parsed_certificates {
+public:
+    std::optional<certificate> find(byte_view der) {
+        const std::string_view key(reinterpret_cast<const char*>(der.data()), der.size());
+        std::lock_guard lock(mutex_);
+        auto it = map_.find(key);
+        if (it == map_.end()) {
+            return std::nullopt;
+        }
+        return it->second;
+    }
+    void add(const bytes& der, const certificate& c) {
+        std::string key(der.begin(), der.end());
+        std::lock_guard lock(mutex_);
+        if (map_.contains(key)) {
+            return;
+        }
+        if (order_.size() >= capacity) {
+            map_.erase(order_.front());
+            order_.pop_front();
+        }
+        order_.push_back(key);
+        map_.emplace(std::move(key), c);
+    }
+
+private:
+    static constexpr std::size_t capacity = 1024;
+    struct hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::mutex mutex_;
+    std::unordered_map<std::string, certificate, hash, std::equal_to<>> map_;
+    std::deque<std::string> order_;
+};
+
+parsed_certificates& recent_certificates() {
+    static parsed_certificates cache;
+    return cache;
+}
+
+} // namespace
+
 result<certificate> certificate::from_der(byte_view der) {
+    if (auto hit = recent_certificates().find(der)) {
+        return *hit;
+    }
     const unsigned char* p = der.data();
     x509_ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
     if (!x) {
@@ -184,7 +246,9 @@ result<certificate> certificate::from_der(byte_view der) {
         return std::unexpected(key.error());
     }
     auto im = std::make_shared<impl>(impl{std::move(x), to_bytes(der), std::move(*key)});
-    return certificate(std::move(im));
+    certificate out(std::move(im));
+    recent_certificates().add(out.der(), out);
+    return out;
 }
 
 result<certificate> certificate::from_pem(std::string_view pem) {
