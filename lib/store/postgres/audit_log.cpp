@@ -63,6 +63,42 @@ result<std::optional<audit_head>> read_head(connection& c) {
     return std::optional<audit_head>{audit_head{r->at(0).int64(0), r->at(0).blob(1)}};
 }
 
+/// Takes the append lock, then reads the head. Every appender, on any node,
+/// queues on this row lock before it reads the head; it is released at
+/// COMMIT, after the INSERTs, so the next appender reads the rows just written.
+result<std::optional<audit_head>> lock_and_read_head(connection& c) {
+    if (auto l = c.query("SELECT id FROM audit_append_lock WHERE id = 1 FOR UPDATE"); !l) {
+        return std::unexpected(l.error());
+    }
+    return read_head(c);
+}
+
+/// Checks that `e` links to `head` and inserts it.
+result<void> insert_linked(connection& c, const std::optional<audit_head>& head,
+                           const audit_event& e) {
+    std::int64_t want_seq = head ? head->seq + 1 : 1;
+    bytes want_prev = head ? head->hash : bytes(hash_size, 0);
+    if (e.seq != want_seq || e.prev_hash != want_prev) {
+        return std::unexpected(invalid(fmt::format(
+            "audit event {} does not link to the head (expected seq {})", e.seq, want_seq)));
+    }
+    if (e.hash.size() != hash_size) {
+        return std::unexpected(invalid("audit event hash must be 32 bytes"));
+    }
+    if (!audit_kind_from_string(e.kind)) {
+        return std::unexpected(invalid("audit event kind is not an audit_kind name"));
+    }
+    auto ins = c.query("INSERT INTO audit_events (seq, at, actor, kind, eid, iccid,"
+                       " source_address, outcome, reason, detail, prev_hash, hash)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                       e.seq, e.at, e.actor, e.kind, e.eid, e.iccid, e.source_address, e.outcome,
+                       e.reason, e.detail, e.prev_hash, e.hash);
+    if (!ins) {
+        return std::unexpected(ins.error());
+    }
+    return {};
+}
+
 std::int64_t clamp_limit(std::size_t limit) {
     return static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
 }
@@ -73,13 +109,7 @@ public:
 
     result<audit_event> append(const audit_sealer& seal) override {
         return in_transaction(pool_, [&](connection& c) -> result<audit_event> {
-            // Every appender, on any node, queues on this row lock before it
-            // reads the head; it is released at COMMIT, after the INSERT, so
-            // the next appender reads the row just written.
-            if (auto l = c.query("SELECT id FROM audit_append_lock WHERE id = 1 FOR UPDATE"); !l) {
-                return std::unexpected(l.error());
-            }
-            auto head = read_head(c);
+            auto head = lock_and_read_head(c);
             if (!head) {
                 return std::unexpected(head.error());
             }
@@ -87,29 +117,33 @@ public:
             if (!e) {
                 return std::unexpected(e.error());
             }
-            std::int64_t want_seq = *head ? (*head)->seq + 1 : 1;
-            bytes want_prev = *head ? (*head)->hash : bytes(hash_size, 0);
-            if (e->seq != want_seq || e->prev_hash != want_prev) {
-                return std::unexpected(invalid(
-                    fmt::format("audit event {} does not link to the head (expected seq {})",
-                                e->seq, want_seq)));
-            }
-            if (e->hash.size() != hash_size) {
-                return std::unexpected(invalid("audit event hash must be 32 bytes"));
-            }
-            if (!audit_kind_from_string(e->kind)) {
-                return std::unexpected(invalid("audit event kind is not an audit_kind name"));
-            }
-            auto ins =
-                c.query("INSERT INTO audit_events (seq, at, actor, kind, eid, iccid,"
-                        " source_address, outcome, reason, detail, prev_hash, hash)"
-                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                        e->seq, e->at, e->actor, e->kind, e->eid, e->iccid, e->source_address,
-                        e->outcome, e->reason, e->detail, e->prev_hash, e->hash);
-            if (!ins) {
-                return std::unexpected(ins.error());
+            if (auto r = insert_linked(c, *head, *e); !r) {
+                return std::unexpected(r.error());
             }
             return std::move(*e);
+        });
+    }
+
+    result<std::vector<audit_event>> append_batch(const audit_batch_sealer& seal) override {
+        // The whole batch under one lock and one commit: all or nothing, and
+        // no other node's event can slip in between two of its events.
+        return in_transaction(pool_, [&](connection& c) -> result<std::vector<audit_event>> {
+            auto head = lock_and_read_head(c);
+            if (!head) {
+                return std::unexpected(head.error());
+            }
+            auto events = seal(*head);
+            if (!events) {
+                return std::unexpected(events.error());
+            }
+            std::optional<audit_head> h = std::move(*head);
+            for (const auto& e : *events) {
+                if (auto r = insert_linked(c, h, e); !r) {
+                    return std::unexpected(r.error());
+                }
+                h = audit_head{e.seq, e.hash};
+            }
+            return std::move(*events);
         });
     }
 

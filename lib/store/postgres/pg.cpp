@@ -145,6 +145,10 @@ result<std::unique_ptr<connection>> connection::open(const postgres_config& conf
         }
         return std::unexpected(error{errc::io, "postgres: cannot connect: " + msg});
     }
+    // NOTICEs ("schema already exists, skipping") are expected on every
+    // start; libpq would print them to stderr.
+    ::PQsetNoticeProcessor(
+        c, [](void*, const char*) {}, nullptr);
     std::unique_ptr<connection> conn(new connection(c));
     std::string setup = "SET bytea_output = 'hex'; SET TIME ZONE 'UTC'";
     if (!config.schema.empty()) {

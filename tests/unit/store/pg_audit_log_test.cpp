@@ -16,25 +16,30 @@
 namespace esimguard::store::testing {
 namespace {
 
-/// Links to the head with a hash made of the writer's tag and the seq, so
-/// that every event is distinct and its writer can be told.
+/// Event `seq` after `prev`, with a hash made of the writer's tag and the
+/// seq, so that every event is distinct and its writer can be told.
+audit_event event_at(std::uint8_t writer, time_point at, std::int64_t seq, bytes prev) {
+    audit_event e;
+    e.seq = seq;
+    e.at = at;
+    e.actor = "engine";
+    e.kind = "decision";
+    e.iccid = iccid(writer);
+    e.source_address = "192.0.2.7";
+    e.outcome = "ok";
+    e.reason = "r";
+    e.detail = "{}";
+    e.prev_hash = std::move(prev);
+    e.hash = bytes(32, writer);
+    e.hash[0] = static_cast<std::uint8_t>(seq & 0xff);
+    e.hash[1] = static_cast<std::uint8_t>((seq >> 8) & 0xff);
+    return e;
+}
+
+/// Links to the head.
 audit_sealer seal_as(std::uint8_t writer, time_point at) {
     return [=](const std::optional<audit_head>& head) -> result<audit_event> {
-        audit_event e;
-        e.seq = head ? head->seq + 1 : 1;
-        e.at = at;
-        e.actor = "engine";
-        e.kind = "decision";
-        e.iccid = iccid(writer);
-        e.source_address = "192.0.2.7";
-        e.outcome = "ok";
-        e.reason = "r";
-        e.detail = "{}";
-        e.prev_hash = head ? head->hash : bytes(32, 0);
-        e.hash = bytes(32, writer);
-        e.hash[0] = static_cast<std::uint8_t>(e.seq & 0xff);
-        e.hash[1] = static_cast<std::uint8_t>((e.seq >> 8) & 0xff);
-        return e;
+        return event_at(writer, at, head ? head->seq + 1 : 1, head ? head->hash : bytes(32, 0));
     };
 }
 
@@ -98,6 +103,36 @@ TEST(pg_audit_log, when_two_processes_append_at_once_then_the_chain_is_linear) {
     ASSERT_TRUE(head.has_value() && head->has_value());
     EXPECT_EQ((*head)->seq, 2 * per_process);
     EXPECT_EQ((*head)->hash, rows->back().hash);
+}
+
+TEST(pg_audit_log, when_a_batch_is_appended_then_it_links_and_a_bad_one_stores_nothing) {
+    auto log = create_postgres_audit_log(fresh_pg_config(2));
+    ASSERT_TRUE(log.has_value());
+    auto batch_of = [](int n, bool break_last) {
+        return [=](const std::optional<audit_head>& head) -> result<std::vector<audit_event>> {
+            std::vector<audit_event> out;
+            std::int64_t seq = head ? head->seq : 0;
+            bytes prev = head ? head->hash : bytes(32, 0);
+            for (int i = 0; i < n; ++i) {
+                out.push_back(event_at(3, t0(), ++seq, prev));
+                prev = out.back().hash;
+            }
+            if (break_last) {
+                out.back().prev_hash = bytes(32, 0xAB);
+            }
+            return out;
+        };
+    };
+    auto ok = (*log)->append_batch(batch_of(5, false));
+    ASSERT_TRUE(ok.has_value()) << ok.error().message;
+    EXPECT_EQ(ok->size(), 5u);
+    auto bad = (*log)->append_batch(batch_of(4, true));
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_EQ(bad.error().code, errc::invalid_argument);
+    auto rows = (*log)->scan(0, 100);
+    ASSERT_TRUE(rows.has_value());
+    EXPECT_EQ(rows->size(), 5u) << "a refused batch must leave nothing behind";
+    EXPECT_EQ((*log)->head()->value().seq, 5);
 }
 
 TEST(pg_audit_log, when_the_event_does_not_link_then_it_is_refused_and_nothing_is_stored) {
