@@ -169,6 +169,8 @@ struct run_result {
     recorder::snapshot data;
     double wall_s = 0;
     std::optional<double> server_cpu_s;
+    /// CPU time of this process (the simulated devices) over the run.
+    double devices_cpu_s = 0;
     std::optional<long> server_rss_before_kib;
     std::optional<long> server_rss_after_kib;
 };

@@ -29,6 +29,7 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
 #include <fstream>
 #include <iterator>
 
@@ -136,7 +137,17 @@ step<crypto_floor> measure_crypto_floor(const environment& env, std::size_t iter
     const bytes host_id = to_bytes(as_bytes(std::string_view("esimguard")));
     const auto at = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 
-    using clk = std::chrono::steady_clock;
+    // Thread CPU time, not wall time: the server's side is CPU time too
+    // (utime+stime), and a busy machine preempting this thread would
+    // otherwise inflate the floor.
+    struct clk {
+        using duration = std::chrono::nanoseconds;
+        static duration now() {
+            timespec ts{};
+            ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+            return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+        }
+    };
     clk::duration sign{}, verify{}, keygen{}, ecdh{}, bsp{};
     auto timed = [](clk::duration& acc, auto&& f) {
         const auto t0 = clk::now();

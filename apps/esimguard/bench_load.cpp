@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <sstream>
+#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
 
@@ -297,6 +298,15 @@ private:
     std::thread thread_;
 };
 
+double own_cpu_seconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto secs = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 double server_cpu(const environment& env, bool& ok) {
     double sum = 0;
     ok = !env.server_pids.empty();
@@ -344,6 +354,7 @@ step<run_result> run_load(const bench_args& a, environment& env) {
         rss0 = process_rss_kib(env.server_pids.front());
     }
     // The recorder's clock starts with the devices, not with client setup.
+    const double own0 = own_cpu_seconds();
     const auto t0 = steady::now();
     rec.restart(t0);
     {
@@ -374,6 +385,7 @@ step<run_result> run_load(const bench_args& a, environment& env) {
     }
     run_result out;
     out.wall_s = std::chrono::duration<double>(steady::now() - t0).count();
+    out.devices_cpu_s = own_cpu_seconds() - own0;
     bool cpu_ok2 = false;
     const double cpu1 = server_cpu(env, cpu_ok2);
     if (cpu_ok && cpu_ok2) {

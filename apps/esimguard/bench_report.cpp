@@ -239,6 +239,11 @@ bool report(const bench_args& a, const environment& env, const run_result& r,
         fmt::print(
             "  server CPU per download   unknown (no server process to read; --server-pid)\n");
     }
+    const double devices_us = done + d.cancelled > 0
+                                  ? r.devices_cpu_s * 1e6 / static_cast<double>(done + d.cancelled)
+                                  : 0;
+    fmt::print("  devices' CPU per download {:9.0f} us (this process: eUICCs, LPAs, TLS clients)\n",
+               devices_us);
     if (floor) {
         fmt::print("  crypto floor per download {:9.0f} us (sign {:.0f}, verify {:.0f}, keygen "
                    "{:.0f}, ECDH+KDF {:.0f}, BSP {:.0f}; {} iterations)\n",
@@ -273,6 +278,7 @@ bool report(const bench_args& a, const environment& env, const run_result& r,
         j["errors"] = by_code;
         j["server_cpu_us_per_download"] = cpu_us ? json(*cpu_us) : json(nullptr);
         j["server_cpu_s"] = r.server_cpu_s ? json(*r.server_cpu_s) : json(nullptr);
+        j["devices_cpu_us_per_download"] = devices_us;
         if (floor) {
             j["crypto_floor_us_per_download"] = floor->total_us;
             j["crypto_floor_breakdown_us"] = {
