@@ -20,7 +20,7 @@ protected:
 
     void reopen() {
         ds_.reset();
-        auto s = create_sqlite_defense_store(config_);
+        auto s = open_test_defense_store(config_);
         ASSERT_TRUE(s.has_value()) << s.error().message;
         ds_ = std::move(*s);
     }

@@ -2,6 +2,7 @@
 // A fresh SQLite store in its own temporary directory, with an injected clock
 // and helpers that put an operator, profiles and orders in place.
 
+#include "esimguard/store/defense_store.hpp"
 #include "esimguard/store/sqlite_store.hpp"
 #ifdef ESIMGUARD_STORE_TEST_POSTGRES
 #include "pg_fixture.hpp"
@@ -55,6 +56,24 @@ inline std::string iccid(int n) {
 
 inline bytes cc_hash() {
     return bytes(32, 0xC5);
+}
+
+/// The defence store under test: the SQLite file at `c.path`, or, in
+/// unit_store_pg, a PostgreSQL schema named after that path, so that a
+/// reopen of the same fixture finds its rows again.
+inline result<std::unique_ptr<defense_store>> open_test_defense_store(const sqlite_config& c) {
+#ifdef ESIMGUARD_STORE_TEST_POSTGRES
+    postgres_config pg;
+    pg.url = pg_url();
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char ch : c.path) {
+        h = (h ^ ch) * 1099511628211ULL;
+    }
+    pg.schema = "d" + std::to_string(h);
+    return create_postgres_defense_store(pg);
+#else
+    return create_sqlite_defense_store(c);
+#endif
 }
 
 class store_test : public ::testing::Test {
