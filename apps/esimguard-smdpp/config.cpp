@@ -7,10 +7,14 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "esimguard/core/bytes.hpp"
+
+#include <charconv>
 #include <functional>
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace esimguard::smdpp {
 
@@ -146,8 +150,7 @@ constexpr std::int64_t max_s = 10LL * 365 * 24 * 3600;
 
 std::expected<void, std::string> read_tables(const toml::table& root, smdpp_config& c) {
     static const std::set<std::string> sections = {"server",       "smdp",     "store", "admin",
-                                                   "housekeeping", "notifier", "log",
-                                                   "portal"};
+                                                   "housekeeping", "notifier", "log",   "portal"};
     for (const auto& [k, v] : root) {
         if (!sections.contains(std::string(k.str())) || !v.is_table()) {
             return std::unexpected(fmt::format("unknown key or section: {}", k.str()));
@@ -218,6 +221,253 @@ std::expected<void, std::string> read_tables(const toml::table& root, smdpp_conf
     return {};
 }
 
+// ---- the defence sections (issue 4) ------------------------------------------
+
+// Read apart from read_tables so that each has one place; they may hold
+// nested tables ([alerts.webhook]) and arrays of tables ([[defense.rules]],
+// [[euicc_policy]]).
+constexpr const char* defense_sections[] = {"defense", "alerts", "audit", "euicc_policy"};
+
+// A copy of `t` without `keys`, for a section_reader that must not see the
+// nested tables read elsewhere.
+toml::table without(const toml::table* t, std::initializer_list<const char*> keys) {
+    toml::table out = t != nullptr ? *t : toml::table{};
+    for (const char* k : keys) {
+        out.erase(k);
+    }
+    return out;
+}
+
+std::optional<asn1::version_type> parse_version(std::string_view text) {
+    asn1::version_type v{};
+    std::size_t part = 0;
+    std::size_t pos = 0;
+    while (part < 3) {
+        const auto dot = text.find('.', pos);
+        const auto piece = text.substr(pos, dot == std::string_view::npos ? text.npos : dot - pos);
+        unsigned n = 0;
+        auto [p, ec] = std::from_chars(piece.data(), piece.data() + piece.size(), n);
+        if (piece.empty() || ec != std::errc{} || p != piece.data() + piece.size() || n > 255) {
+            return std::nullopt;
+        }
+        v[part++] = static_cast<std::uint8_t>(n);
+        if (dot == std::string_view::npos) {
+            break;
+        }
+        pos = dot + 1;
+    }
+    if (part != 3 || text.find('.', pos) != std::string_view::npos) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::expected<defense::risk_rule, std::string> read_rule(const toml::table& t,
+                                                         const std::string& where) {
+    defense::risk_rule r;
+    std::string kind, dimension, distinct, match = "count", severity = "warning";
+    std::vector<std::string> actions = {"alert"};
+    std::int64_t window = 600, block_ttl = 3600;
+    section_reader s(&t, where);
+    s.string("name", r.name);
+    s.string("kind", kind);
+    s.string("dimension", dimension);
+    s.string("distinct", distinct);
+    s.string("match", match);
+    s.integer("threshold", r.threshold, 1, 1'000'000'000);
+    s.integer("window_s", window, 1, max_s);
+    s.strings("actions", actions);
+    s.boolean("refuse", r.refuse);
+    s.string("severity", severity);
+    s.integer("block_ttl_s", block_ttl, 1, max_s);
+    s.check_unknown();
+    if (!s.ok()) {
+        return std::unexpected(s.error());
+    }
+    auto bad = [&](std::string_view key, std::string_view value) {
+        return std::unexpected(fmt::format("[{}] {}: unknown value '{}'", where, key, value));
+    };
+    auto k = defense::parse_risk_event_kind(kind);
+    if (!k) {
+        return bad("kind", kind);
+    }
+    r.kind = *k;
+    auto d = defense::parse_risk_dimension(dimension);
+    if (!d) {
+        return bad("dimension", dimension);
+    }
+    r.dimension = *d;
+    if (!distinct.empty()) {
+        auto dd = defense::parse_risk_dimension(distinct);
+        if (!dd) {
+            return bad("distinct", distinct);
+        }
+        r.distinct = *dd;
+    }
+    if (match == "stolen_eid") {
+        r.match = defense::risk_match::stolen_eid;
+    } else if (match != "count") {
+        return bad("match", match);
+    }
+    auto sev = defense::parse_risk_severity(severity);
+    if (!sev) {
+        return bad("severity", severity);
+    }
+    r.severity = *sev;
+    r.actions.clear();
+    for (const auto& a : actions) {
+        auto ak = defense::parse_risk_action_kind(a);
+        if (!ak) {
+            return bad("actions", a);
+        }
+        r.actions.push_back(*ak);
+    }
+    r.window = std::chrono::seconds(window);
+    r.block_ttl = std::chrono::seconds(block_ttl);
+    return r;
+}
+
+std::expected<smdp::euicc_policy_entry, std::string> read_policy(const toml::table& t,
+                                                                 const std::string& where) {
+    smdp::euicc_policy_entry e;
+    std::string eum, fw, svn, pv;
+    section_reader s(&t, where);
+    s.string("name", e.name);
+    s.string("reason", e.reason);
+    s.string("eum_key_id", eum);
+    s.optional_string("eid_prefix", e.eid_prefix);
+    s.optional_string("eid_from", e.eid_from);
+    s.optional_string("eid_to", e.eid_to);
+    s.string("firmware_below", fw);
+    s.string("svn_below", svn);
+    s.string("profile_version_below", pv);
+    s.check_unknown();
+    if (!s.ok()) {
+        return std::unexpected(s.error());
+    }
+    if (!eum.empty()) {
+        e.eum_key_id = from_hex(eum);
+        if (!e.eum_key_id) {
+            return std::unexpected(fmt::format("[{}] eum_key_id must be hex", where));
+        }
+    }
+    for (auto [text, out, key] :
+         {std::tuple{&fw, &e.firmware_below, "firmware_below"},
+          std::tuple{&svn, &e.svn_below, "svn_below"},
+          std::tuple{&pv, &e.profile_version_below, "profile_version_below"}}) {
+        if (text->empty()) {
+            continue;
+        }
+        *out = parse_version(*text);
+        if (!*out) {
+            return std::unexpected(
+                fmt::format("[{}] {} must be a version like \"1.2.0\"", where, key));
+        }
+    }
+    return e;
+}
+
+std::expected<void, std::string> read_defense_tables(const toml::table& root, smdpp_config& c) {
+    const toml::table* def = root["defense"].as_table();
+    if (root.contains("defense") && def == nullptr) {
+        return std::unexpected("[defense] must be a table");
+    }
+    const toml::table def_rest = without(def, {"rules"});
+    section_reader d(&def_rest, "defense");
+    d.integer("max_keys_per_dimension", c.risk_max_keys_per_dimension, 16, 100'000'000);
+    d.integer("ipv6_prefix_length", c.risk_ipv6_prefix_length, 1, 128);
+    d.boolean("fail_closed", c.risk_fail_closed);
+    d.boolean("require_confirmation_code", c.require_confirmation_code);
+    d.path("one_time_code_key_file", c.one_time_code_key_file);
+    d.integer("step_up_code_digits", c.step_up_code_digits, 6, 12);
+    d.duration("step_up_code_lifetime_seconds", c.step_up_code_lifetime, 30, 3600);
+    d.integer("step_up_code_max_attempts", c.step_up_code_max_attempts, 1, 10);
+    d.check_unknown();
+    if (!d.ok()) {
+        return std::unexpected(d.error());
+    }
+    if (def != nullptr && def->contains("rules")) {
+        const toml::array* rules = (*def)["rules"].as_array();
+        if (rules == nullptr) {
+            return std::unexpected(
+                "[defense] rules must be an array of tables ([[defense.rules]])");
+        }
+        std::vector<defense::risk_rule> out;
+        for (std::size_t i = 0; i < rules->size(); ++i) {
+            const toml::table* t = (*rules)[i].as_table();
+            const std::string where = fmt::format("defense.rules[{}]", i);
+            if (t == nullptr) {
+                return std::unexpected(fmt::format("[{}] must be a table", where));
+            }
+            auto r = read_rule(*t, where);
+            if (!r) {
+                return std::unexpected(r.error());
+            }
+            out.push_back(std::move(*r));
+        }
+        if (auto v = defense::validate_risk_rules(out); !v) {
+            return std::unexpected(fmt::format("[defense] {}", v.error().message));
+        }
+        c.risk_rules = std::move(out);
+    }
+
+    const toml::table* alerts = root["alerts"].as_table();
+    const toml::table alerts_rest = without(alerts, {"webhook", "smtp"});
+    section_reader a(&alerts_rest, "alerts");
+    a.integer("queue_capacity", c.alert_queue_capacity, 1, 1'000'000);
+    a.integer("max_attempts", c.alert_max_attempts, 1, 100);
+    a.duration("initial_backoff_ms", c.alert_initial_backoff, 1, max_ms);
+    a.check_unknown();
+    const toml::table* webhook = alerts != nullptr ? (*alerts)["webhook"].as_table() : nullptr;
+    section_reader w(webhook, "alerts.webhook");
+    w.string("url", c.webhook_url);
+    w.path("secret_file", c.webhook_secret_file);
+    w.paths("trusted_ca_files", c.webhook_ca_files);
+    w.boolean("allow_plain_http", c.webhook_allow_plain_http);
+    w.check_unknown();
+    const toml::table* smtp = alerts != nullptr ? (*alerts)["smtp"].as_table() : nullptr;
+    section_reader m(smtp, "alerts.smtp");
+    m.string("host", c.smtp_host);
+    m.integer("port", c.smtp_port, 1, 65535);
+    m.string("from", c.smtp_from);
+    m.string("operator_to", c.smtp_operator_to);
+    m.check_unknown();
+    section_reader au(root["audit"].as_table(), "audit");
+    au.path("head_file", c.audit_head_file);
+    au.check_unknown();
+    for (const auto* r : {&a, &w, &m, &au}) {
+        if (!r->ok()) {
+            return std::unexpected(r->error());
+        }
+    }
+    if (!c.webhook_url.empty() && c.webhook_secret_file.empty()) {
+        return std::unexpected("[alerts.webhook] a url needs a secret_file");
+    }
+
+    if (root.contains("euicc_policy")) {
+        const toml::array* entries = root["euicc_policy"].as_array();
+        if (entries == nullptr) {
+            return std::unexpected("euicc_policy must be an array of tables ([[euicc_policy]])");
+        }
+        for (std::size_t i = 0; i < entries->size(); ++i) {
+            const toml::table* t = (*entries)[i].as_table();
+            const std::string where = fmt::format("euicc_policy[{}]", i);
+            if (t == nullptr) {
+                return std::unexpected(fmt::format("[{}] must be a table", where));
+            }
+            auto e = read_policy(*t, where);
+            if (!e) {
+                return std::unexpected(e.error());
+            }
+            c.euicc_policy.push_back(std::move(*e));
+        }
+        if (auto v = smdp::validate_euicc_policy(c.euicc_policy); !v) {
+            return std::unexpected(v.error());
+        }
+    }
+    return {};
+}
+
 bool valid_log_level(std::string_view l) {
     static const std::set<std::string_view> levels = {"trace", "debug",    "info", "warn",
                                                       "error", "critical", "off"};
@@ -256,8 +506,15 @@ void add_config_flags(CLI::App& app, config_overrides& o) {
 std::expected<smdpp_config, std::string> load_config_file(const std::filesystem::path& file) {
     smdpp_config c;
     try {
-        const toml::table root = toml::parse_file(file.string());
+        const toml::table parsed = toml::parse_file(file.string());
+        toml::table root = parsed;
+        for (const char* k : defense_sections) {
+            root.erase(k);
+        }
         if (auto r = read_tables(root, c); !r) {
+            return std::unexpected(fmt::format("{}: {}", file.string(), r.error()));
+        }
+        if (auto r = read_defense_tables(parsed, c); !r) {
             return std::unexpected(fmt::format("{}: {}", file.string(), r.error()));
         }
     } catch (const toml::parse_error& e) {

@@ -4,6 +4,9 @@
 // flags overriding it. Only this program parses files; the libraries get the
 // plain structs built from this one.
 
+#include "esimguard/defense/risk_rules.hpp"
+#include "esimguard/smdp/defenses.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -59,6 +62,54 @@ struct smdpp_config {
     // [admin]
     /// File holding the admin API bearer token; empty disables the admin API.
     std::filesystem::path admin_token_file;
+
+    // [defense] (issue 4): the risk engine, two factors, eUICC policy
+    /// The risk rules; nullopt (no [[defense.rules]] in the file) means
+    /// defense::default_risk_rules(). An empty list turns the rules off.
+    std::optional<std::vector<defense::risk_rule>> risk_rules;
+    /// Tracked keys per dimension (source_ip, eid, ...) at most; the least
+    /// recently seen go first, so an address spray cannot grow memory.
+    std::size_t risk_max_keys_per_dimension = 100'000;
+    /// IPv6 sources are counted and blocked by network of this length.
+    unsigned risk_ipv6_prefix_length = 64;
+    /// When the counter backend fails: refuse (true) or let the request go on.
+    bool risk_fail_closed = false;
+    /// ES2+ confirmOrder without a confirmation code is refused unless the
+    /// order opts out (esimguardConfirmationCodeOptional).
+    bool require_confirmation_code = true;
+    /// Server key of step-up one-time codes (at least 32 bytes); created with
+    /// 32 random bytes (mode 0600) when missing. Empty: <database>.otc-key.
+    std::filesystem::path one_time_code_key_file;
+    int step_up_code_digits = 8;
+    std::chrono::seconds step_up_code_lifetime{600};
+    int step_up_code_max_attempts = 5;
+    /// [[euicc_policy]]: cards refused at authenticateClient.
+    std::vector<smdp::euicc_policy_entry> euicc_policy;
+
+    // [alerts] (issue 4): every alert also goes to the inbox in the database.
+    /// [alerts] queue_capacity: alerts waiting per channel.
+    std::size_t alert_queue_capacity = 1024;
+    /// [alerts] max_attempts and initial_backoff_ms of each delivery.
+    unsigned alert_max_attempts = 6;
+    std::chrono::milliseconds alert_initial_backoff{1'000};
+    /// [alerts.webhook]: empty url means no webhook.
+    std::string webhook_url;
+    /// File holding the HMAC secret (one line); required with a url.
+    std::filesystem::path webhook_secret_file;
+    std::vector<std::filesystem::path> webhook_ca_files;
+    bool webhook_allow_plain_http = false;
+    /// [alerts.smtp]: empty host means no mail (step-up codes then cannot be
+    /// sent: approval by TOTP or admin only).
+    std::string smtp_host;
+    std::uint16_t smtp_port = 25;
+    std::string smtp_from = "esimguard@localhost";
+    /// Where operator alerts go (the security team).
+    std::string smtp_operator_to;
+
+    // [audit]
+    /// The audit chain's head file outside the database. Empty:
+    /// <database>.audit-head.
+    std::filesystem::path audit_head_file;
 
     // [housekeeping]
     std::chrono::seconds housekeeping_interval{60};

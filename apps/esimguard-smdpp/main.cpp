@@ -7,6 +7,17 @@
 #include "config.hpp"
 
 #include "esimguard/crypto/hash.hpp"
+#include "esimguard/crypto/random.hpp"
+#include "esimguard/defense/alerts.hpp"
+#include "esimguard/defense/audit_chain.hpp"
+#include "esimguard/defense/audit_writer.hpp"
+#include "esimguard/defense/blocklist.hpp"
+#include "esimguard/defense/one_time_code.hpp"
+#include "esimguard/defense/persist.hpp"
+#include "esimguard/defense/risk_counters.hpp"
+#include "esimguard/defense/risk_engine.hpp"
+#include "esimguard/defense/smtp.hpp"
+#include "esimguard/defense/webhook.hpp"
 #include "esimguard/http/metrics.hpp"
 #include "esimguard/http/server.hpp"
 #include "esimguard/portal/mount.hpp"
@@ -14,6 +25,8 @@
 #include "esimguard/smdp/progress_notifier.hpp"
 #include "esimguard/smdp/routes.hpp"
 #include "esimguard/smdp/service.hpp"
+#include "esimguard/store/audit.hpp"
+#include "esimguard/store/defense_store.hpp"
 #include "esimguard/store/sqlite_store.hpp"
 
 #include <CLI/CLI.hpp>
@@ -39,8 +52,8 @@ namespace {
 
 // Every module logger shares the program's sink and level: a module that asks
 // spdlog::get("smdp") finds this one instead of making its own stderr logger.
-constexpr const char* module_loggers[] = {"smdpp", "admin", "smdp", "http",
-                                          "store", "lpa",   "apdu", "euicc"};
+constexpr const char* module_loggers[] = {"smdpp", "admin", "smdp",  "http",   "store",
+                                          "lpa",   "apdu",  "euicc", "defense"};
 
 std::expected<void, std::string> setup_logging(const smdpp_config& c) {
     spdlog::sink_ptr sink;
@@ -151,6 +164,279 @@ private:
     std::thread thread_;
 };
 
+// ---- the defences (issue 4) ---------------------------------------------------
+
+// Stands in for the code mailer when no SMTP relay is configured: a step-up
+// code that cannot be mailed is dropped (never logged); approval then takes
+// TOTP or an admin.
+class unsent_code_notifier final : public defense::alert_notifier {
+public:
+    void on_alert(const defense::alert& a) override {
+        spdlog::warn("step-up code for subscriber {} not sent: no [alerts.smtp] host configured",
+                     a.subscriber ? a.subscriber->id : "-");
+    }
+};
+
+// Everything the defences are made of. Built before the service that borrows
+// it and destroyed after it (the service is declared later in run()).
+struct defense_wiring {
+    std::unique_ptr<store::defense_store> store;
+    std::unique_ptr<defense::audit_chain> chain;
+    std::unique_ptr<defense::audit_writer> writer;
+    std::unique_ptr<defense::blocklist_store> block_store;
+    std::unique_ptr<defense::blocklist> blocks;
+    std::unique_ptr<defense::stolen_devices_store> stolen_store;
+    std::unique_ptr<defense::stolen_devices> stolen;
+    std::shared_ptr<defense::counter_backend> counters;
+    std::unique_ptr<defense::risk_engine> risk;
+    std::unique_ptr<defense::alert_dispatcher> alerts;
+    std::unique_ptr<defense::alert_notifier> code_sender;
+    std::unique_ptr<crypto::random_source> random;
+    std::unique_ptr<defense::one_time_code_issuer> codes;
+
+    smdp::smdp_defenses for_service(const smdpp_config& c) const {
+        smdp::smdp_defenses d;
+        d.risk = risk.get();
+        d.blocks = blocks.get();
+        d.stolen = stolen.get();
+        d.alerts = alerts.get();
+        d.code_sender = code_sender.get();
+        d.store = store.get();
+        d.codes = codes.get();
+        d.audit = [w = writer.get()](const defense::audit_entry& e) {
+            if (auto r = w->submit(e); !r) {
+                spdlog::error("audit event not queued: {}", r.error().message);
+            }
+        };
+        d.euicc_policy = c.euicc_policy;
+        d.settings.require_confirmation_code = c.require_confirmation_code;
+        return d;
+    }
+
+    // After the server stopped: deliver what is queued, write every audit event.
+    void stop() {
+        alerts->stop(std::chrono::seconds(2));
+        if (auto* d = dynamic_cast<defense::alert_dispatcher*>(code_sender.get())) {
+            d->stop(std::chrono::seconds(2));
+        }
+        writer->stop();
+    }
+
+    // Gauges the registry cannot hold (it has counters and histograms only):
+    // tracked risk keys per dimension, evictions, list sizes.
+    std::string metrics_text() const {
+        const auto s = counters->stats();
+        std::string out =
+            "# HELP esimguard_risk_tracked_keys Risk counter keys tracked now, per dimension\n"
+            "# TYPE esimguard_risk_tracked_keys gauge\n";
+        for (std::size_t i = 0; i < defense::risk_dimension_count; ++i) {
+            out += fmt::format("esimguard_risk_tracked_keys{{dimension=\"{}\"}} {}\n",
+                               defense::to_string(static_cast<defense::risk_dimension>(i)),
+                               s.tracked_keys[i]);
+        }
+        out += "# HELP esimguard_risk_evictions_total Risk counter keys evicted at the cap "
+               "(a rising count means a spray)\n"
+               "# TYPE esimguard_risk_evictions_total counter\n";
+        for (std::size_t i = 0; i < defense::risk_dimension_count; ++i) {
+            out += fmt::format("esimguard_risk_evictions_total{{dimension=\"{}\"}} {}\n",
+                               defense::to_string(static_cast<defense::risk_dimension>(i)),
+                               s.evictions[i]);
+        }
+        out += fmt::format("# HELP esimguard_blocklist_entries Unexpired blocklist entries\n"
+                           "# TYPE esimguard_blocklist_entries gauge\n"
+                           "esimguard_blocklist_entries {}\n"
+                           "# HELP esimguard_stolen_devices Devices reported stolen\n"
+                           "# TYPE esimguard_stolen_devices gauge\n"
+                           "esimguard_stolen_devices {}\n",
+                           blocks->list().size(), stolen->list().size());
+        return out;
+    }
+};
+
+std::expected<std::string, std::string> read_first_line(const std::filesystem::path& file,
+                                                        std::string_view what) {
+    std::ifstream in(file);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+        return std::unexpected(fmt::format("cannot read the {} file {}", what, file.string()));
+    }
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+        line.pop_back();
+    }
+    if (line.empty()) {
+        return std::unexpected(fmt::format("the {} file {} is empty", what, file.string()));
+    }
+    return line;
+}
+
+// The step-up code key: read, or made once (32 random bytes, mode 0600), so
+// that codes survive a restart and every node sharing the file agrees.
+std::expected<bytes, std::string> one_time_code_key(const std::filesystem::path& file,
+                                                    crypto::random_source& random) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+        auto key = random.generate(32);
+        if (!key) {
+            return std::unexpected("no randomness for the one-time code key");
+        }
+        const auto tmp = file.string() + ".tmp";
+        {
+            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+            ::chmod(tmp.c_str(), 0600);
+            out.write(reinterpret_cast<const char*>(key->data()),
+                      static_cast<std::streamsize>(key->size()));
+            if (!out) {
+                return std::unexpected(fmt::format("cannot write {}", tmp));
+            }
+        }
+        std::filesystem::rename(tmp, file, ec);
+        if (ec) {
+            return std::unexpected(fmt::format("cannot create {}", file.string()));
+        }
+    }
+    std::ifstream in(file, std::ios::binary);
+    bytes key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (key.size() < 32) {
+        return std::unexpected(
+            fmt::format("the one-time code key {} is shorter than 32 bytes", file.string()));
+    }
+    return key;
+}
+
+std::expected<std::unique_ptr<defense_wiring>, std::string>
+build_defenses(const smdpp_config& c, const store::sqlite_config& sc,
+               const std::shared_ptr<http::metrics_registry>& metrics) {
+    auto w = std::make_unique<defense_wiring>();
+    auto ds = store::create_sqlite_defense_store(sc);
+    if (!ds) {
+        return std::unexpected(fmt::format("defence store: {}", ds.error().message));
+    }
+    w->store = std::move(*ds);
+    auto log_store = store::create_sqlite_audit_log(sc);
+    if (!log_store) {
+        return std::unexpected(fmt::format("audit log: {}", log_store.error().message));
+    }
+    defense::audit_chain_config ac;
+    ac.head_file = c.audit_head_file.empty()
+                       ? std::filesystem::path(c.database.string() + ".audit-head")
+                       : c.audit_head_file;
+    w->chain = defense::audit_chain::create(std::move(*log_store), ac);
+    defense::audit_writer_config wc;
+    wc.metrics = metrics;
+    w->writer = std::make_unique<defense::audit_writer>(*w->chain, wc);
+
+    const defense::risk_clock clock = [] { return std::chrono::system_clock::now(); };
+    w->block_store = defense::create_persistent_blocklist_store(*w->store);
+    w->blocks = std::make_unique<defense::blocklist>(clock, w->block_store.get());
+    if (auto n = w->blocks->load(); !n) {
+        return std::unexpected(fmt::format("blocklist: {}", n.error().message));
+    }
+    w->stolen_store = defense::create_persistent_stolen_devices_store(*w->store);
+    w->stolen = std::make_unique<defense::stolen_devices>(w->stolen_store.get());
+    if (auto n = w->stolen->load(); !n) {
+        return std::unexpected(fmt::format("stolen devices: {}", n.error().message));
+    }
+    defense::memory_counter_config mc;
+    mc.max_keys_per_dimension = c.risk_max_keys_per_dimension;
+    w->counters = defense::create_memory_counter_backend(mc);
+    defense::risk_engine_config rc;
+    rc.rules = c.risk_rules.value_or(defense::default_risk_rules());
+    rc.ipv6_prefix_length = c.risk_ipv6_prefix_length;
+    rc.fail_closed = c.risk_fail_closed;
+    auto engine = defense::create_risk_engine(rc, w->counters, *w->blocks, *w->stolen, clock);
+    if (!engine) {
+        return std::unexpected(fmt::format("risk engine: {}", engine.error().message));
+    }
+    w->risk = std::move(*engine);
+
+    std::vector<std::unique_ptr<defense::alert_channel>> channels;
+    channels.push_back(defense::create_persistent_inbox_channel(*w->store));
+    if (!c.webhook_url.empty()) {
+        auto secret = read_first_line(c.webhook_secret_file, "webhook secret");
+        if (!secret) {
+            return std::unexpected(secret.error());
+        }
+        defense::webhook_config hc;
+        hc.url = c.webhook_url;
+        hc.secret = std::move(*secret);
+        hc.client.trusted_ca_files = c.webhook_ca_files;
+        hc.allow_plain_http = c.webhook_allow_plain_http;
+        auto ch = defense::create_webhook_channel(std::move(hc));
+        if (!ch) {
+            return std::unexpected(fmt::format("[alerts.webhook] {}", ch.error()));
+        }
+        channels.push_back(std::move(*ch));
+    }
+    auto mail = [&](defense::mail_audience audience, std::string name)
+        -> std::expected<std::unique_ptr<defense::alert_channel>, std::string> {
+        defense::mail_channel_config m;
+        m.smtp.host = c.smtp_host;
+        m.smtp.port = c.smtp_port;
+        m.from = c.smtp_from;
+        m.audience = audience;
+        m.fallback_operator_address = c.smtp_operator_to;
+        m.name = std::move(name);
+        auto ch = defense::create_mail_channel(std::move(m));
+        if (!ch) {
+            return std::unexpected(fmt::format("[alerts.smtp] {}", ch.error()));
+        }
+        return std::move(*ch);
+    };
+    std::unique_ptr<defense::alert_channel> code_mail;
+    if (!c.smtp_host.empty()) {
+        for (auto [audience, name] :
+             {std::pair{defense::mail_audience::subscriber, "mail_subscriber"},
+              std::pair{defense::mail_audience::operator_staff, "mail_operator"}}) {
+            auto ch = mail(audience, name);
+            if (!ch) {
+                return std::unexpected(ch.error());
+            }
+            channels.push_back(std::move(*ch));
+        }
+        auto ch = mail(defense::mail_audience::subscriber, "mail_step_up_code");
+        if (!ch) {
+            return std::unexpected(ch.error());
+        }
+        code_mail = std::move(*ch);
+    }
+    defense::alert_dispatcher_config dc;
+    dc.queue_capacity = c.alert_queue_capacity;
+    dc.max_attempts = c.alert_max_attempts;
+    dc.initial_backoff = c.alert_initial_backoff;
+    dc.metrics = metrics;
+    w->alerts = std::make_unique<defense::alert_dispatcher>(dc, std::move(channels));
+    if (code_mail) {
+        // Codes go to the subscriber's mailbox only: not to the webhook, the
+        // inbox or the operator (see smdp_defenses::code_sender).
+        defense::alert_dispatcher_config cc = dc;
+        cc.metrics = nullptr;
+        std::vector<std::unique_ptr<defense::alert_channel>> one;
+        one.push_back(std::move(code_mail));
+        w->code_sender = std::make_unique<defense::alert_dispatcher>(cc, std::move(one));
+    } else {
+        w->code_sender = std::make_unique<unsent_code_notifier>();
+    }
+
+    w->random = crypto::create_system_random_source();
+    const auto key_file = c.one_time_code_key_file.empty()
+                              ? std::filesystem::path(c.database.string() + ".otc-key")
+                              : c.one_time_code_key_file;
+    auto key = one_time_code_key(key_file, *w->random);
+    if (!key) {
+        return std::unexpected(key.error());
+    }
+    defense::one_time_code_config oc;
+    oc.digits = c.step_up_code_digits;
+    oc.lifetime = c.step_up_code_lifetime;
+    oc.max_attempts = c.step_up_code_max_attempts;
+    auto issuer = defense::one_time_code_issuer::create(std::move(*key), oc, *w->random);
+    if (!issuer) {
+        return std::unexpected(fmt::format("one-time codes: {}", issuer.error().message));
+    }
+    w->codes = std::move(*issuer);
+    return w;
+}
+
 int run(const smdpp_config& c) {
     if (auto l = setup_logging(c); !l) {
         fmt::print(stderr, "esimguard-smdpp: {}\n", l.error());
@@ -193,6 +479,12 @@ int run(const smdpp_config& c) {
     store::store& store_ref = **db;
 
     auto metrics = std::make_shared<http::metrics_registry>();
+    auto defenses = build_defenses(c, sc, metrics);
+    if (!defenses) {
+        log->critical("{}", defenses.error());
+        return 2;
+    }
+    const defense_wiring& wiring = **defenses;
     http::server_config hc;
     hc.bind_address = c.listen_address;
     hc.port = c.port;
@@ -222,7 +514,14 @@ int run(const smdpp_config& c) {
         }
         return http::response::with_body(200, "ok\n");
     });
-    server.add_route("GET", "/metrics", http::metrics_handler(metrics));
+    server.add_route("GET", "/metrics",
+                     [base = http::metrics_handler(metrics), &wiring](const http::request& req) {
+                         auto r = base(req);
+                         if (r.status == 200) {
+                             r.body += wiring.metrics_text();
+                         }
+                         return r;
+                     });
     for (std::string_view fn : smdp::es9p_functions) {
         server.add_route("POST", fmt::format("/gsma/rsp2/es9plus/{}", fn),
                          [&slot, fn](const http::request& req) {
@@ -242,6 +541,12 @@ int run(const smdpp_config& c) {
     admin->db = &store_ref;
     admin->token_sha256 = admin_token_sha256;
     admin->metrics = metrics;
+    admin->blocks = wiring.blocks.get();
+    admin->stolen = wiring.stolen.get();
+    admin->defenses = wiring.store.get();
+    admin->audit = wiring.chain.get();
+    admin->risk = wiring.risk.get();
+    admin->alerts = wiring.alerts.get();
     auto admin_lookup = register_admin_routes(server, admin);
 
     // The subscriber and operator portal (issue 5) under /portal.
@@ -253,6 +558,13 @@ int run(const smdpp_config& c) {
     po.main_store = &store_ref;
     po.service = [&slot] { return slot.service.load(); };
     po.metrics = metrics;
+    // The same defences as the SM-DP+ service: one audit chain (one head
+    // file), and blocks/stolen reports that the risk engine sees at once.
+    po.defense = wiring.store.get();
+    po.audit = wiring.chain.get();
+    po.blocks = wiring.blocks.get();
+    po.stolen = wiring.stolen.get();
+    po.alerts = wiring.alerts.get();
     auto mounted_portal = portal::mount(std::move(po));
     if (!mounted_portal) {
         log->critical("portal: {}", mounted_portal.error());
@@ -298,6 +610,7 @@ int run(const smdpp_config& c) {
     svc.cc_retry_limit = c.cc_retry_limit;
     svc.smdp_oid = c.smdp_oid;
     svc.metrics = metrics;
+    svc.defenses = wiring.for_service(c);
     auto service = smdp::create_smdp_service(std::move(svc), store_ref);
     if (!service) {
         log->critical("cannot start the SM-DP+ service: {}", service.error());
@@ -328,6 +641,7 @@ int run(const smdpp_config& c) {
     housekeeping.stop();
     notifier->stop();
     server.stop();
+    (*defenses)->stop();
     slot.service.store(nullptr);
     log->info("stopped");
     spdlog::shutdown();
