@@ -11,6 +11,21 @@
 //                              "confirmation_code"?, "confirmation_code_required"? (default
 //                              true: one is generated), "release"? (default true)}
 //   GET  /admin/orders/<id>   the order's state and history
+//
+// The defences (issue 4); each answers 503 while its context pointer is null,
+// and each change is an audit event (kind admin_action, actor
+// "admin:<X-Esimguard-Actor header, or token>"):
+//   GET|POST|DELETE /admin/blocklist   {"kind", "value", "reason"?, "ttl_s"?}
+//                                      (DELETE: kind, value in the query or body)
+//   GET  /admin/alerts?subscriber=&operator=&iccid=&severity=&unacknowledged=&limit=
+//   POST /admin/alerts/<id>/ack
+//   GET|POST|DELETE /admin/stolen      {"eid", "reason"?}
+//   POST /admin/subscribers            {"id", "display_name"?, "email"?, "operator"?}
+//   POST /admin/lines                  {"iccid", "subscriber", "step_up_on_new_eid"?}
+//   POST /admin/lines/<iccid>/freeze   {"reason"?}  |  /admin/lines/<iccid>/thaw
+//   POST /admin/orders/<id>/release    {"rule"?}: lifts the lock, resets the risk counts
+//   GET  /admin/audit?iccid=|eid=|ip=[&limit=]   activation records, oldest first
+//   GET  /admin/audit/verify           {"ok", "kind", "seq", "events_checked", "message"}
 
 #include "esimguard/core/bytes.hpp"
 #include "esimguard/defense/alerts.hpp"
