@@ -179,7 +179,9 @@ bool retryable(std::string_view sqlstate);
 /// Runs `f(connection&)` in a READ COMMITTED transaction: commits when `f`
 /// returns a value, rolls back on an error. A transaction that failed with
 /// a serialisation failure or deadlock is run again (a few times), since the
-/// other transaction has then committed and `f` re-reads under its locks.
+/// other transaction has then committed and `f` re-reads under its locks; so
+/// is one whose connection broke before COMMIT was sent. A COMMIT whose
+/// answer was lost is not retried (it may have been applied).
 template <class F>
 auto in_transaction(pool& p, F&& f) -> decltype(f(std::declval<connection&>())) {
     using R = decltype(f(std::declval<connection&>()));
@@ -190,10 +192,19 @@ auto in_transaction(pool& p, F&& f) -> decltype(f(std::declval<connection&>())) 
             return R(std::unexpected(c.error()));
         }
         connection& conn = **c;
+        // A connection that broke while idle in the pool (database restart,
+        // failover) fails here, before anything was sent for this call: the
+        // lease drops it and the next attempt opens a fresh one.
         if (auto b = conn.exec("BEGIN"); !b) {
+            if (!conn.healthy() && attempt < attempts) {
+                continue;
+            }
             return R(std::unexpected(b.error()));
         }
         R r = f(conn);
+        // Broken inside the transaction: it was never committed, so running
+        // it again on another connection cannot apply it twice.
+        const bool broke = !r && !conn.healthy();
         std::string state = conn.last_sqlstate();
         if (r) {
             auto cm = conn.exec("COMMIT");
@@ -206,8 +217,10 @@ auto in_transaction(pool& p, F&& f) -> decltype(f(std::declval<connection&>())) 
             }
             continue;
         }
-        (void)conn.exec("ROLLBACK");
-        if (!retryable(state) || attempt == attempts) {
+        if (!broke) {
+            (void)conn.exec("ROLLBACK");
+        }
+        if ((!retryable(state) && !broke) || attempt == attempts) {
             return r;
         }
     }

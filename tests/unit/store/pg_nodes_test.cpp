@@ -11,6 +11,7 @@
 #include <array>
 #include <barrier>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -296,6 +297,31 @@ TEST_F(pg_nodes, when_senders_on_two_nodes_claim_at_once_then_each_message_goes_
     }
     EXPECT_EQ(total, static_cast<std::size_t>(messages));
     EXPECT_EQ(all.size(), static_cast<std::size_t>(messages));
+}
+
+// The database drops every connection (a restart, a failover): the next
+// transactional call reconnects and succeeds, since nothing of it was sent
+// on the dead connection; a one-statement read may fail once with io, and
+// the call after it works on a fresh connection.
+TEST_F(pg_nodes, when_the_database_drops_the_connections_then_calls_reconnect) {
+    released_order(1, 3);
+    ASSERT_TRUE(node_a().find_order("order-1").has_value());
+    const std::string kill =
+        "psql -q -X -d '" + pg_config_.url +
+        "' -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE application_name = 'esimguard' AND pid <> pg_backend_pid()\" >/dev/null";
+    ASSERT_EQ(std::system(kill.c_str()), 0);
+    auto d = node_a().begin_download("MID-1", eid_a, t0());
+    ASSERT_TRUE(d.has_value()) << d.error().message;
+    EXPECT_TRUE(d->granted());
+    ASSERT_EQ(std::system(kill.c_str()), 0);
+    auto first = node_a().find_order("order-1");
+    if (!first) {
+        EXPECT_EQ(first.error().code, errc::io);
+    }
+    auto again = node_a().find_order("order-1");
+    ASSERT_TRUE(again.has_value()) << again.error().message;
+    EXPECT_EQ(again->download_attempts, 1);
 }
 
 // Three nodes starting at once on an empty schema migrate it once: all
