@@ -85,6 +85,12 @@ struct server_options {
     int cc_retry_limit = 3;
     int download_attempt_limit = 3;
     unsigned worker_threads = 2;
+    /// Risk counter keys tracked per dimension at most.
+    int max_keys_per_dimension = 100000;
+    /// Forged chains from one address before it is blocked.
+    int forged_threshold = 3;
+    /// Unknown matching IDs from one address before it is blocked.
+    int guessing_threshold = 4;
     /// Appended to the config file as is.
     std::string extra_toml = {};
 };
@@ -93,6 +99,7 @@ class attack_test : public ::testing::Test {
 protected:
     static constexpr std::string_view webhook_secret = "attack-test-webhook-secret-0123456789";
     static constexpr std::string_view operator_id = "op-attack";
+    static constexpr std::string_view security_team = "security@operator.test";
 
     void SetUp() override {
         static std::atomic<int> n{0};
@@ -103,12 +110,25 @@ protected:
         ASSERT_FALSE(shared_pki::get().forged.euicc_der.empty());
         admin_token_ = "attack-admin-token-" + to_hex(bytes(12, 0x5a));
         write_text(dir_ / "admin.token", admin_token_ + "\n", fs::perms(0600));
+        write_text(dir_ / "webhook.secret", std::string(webhook_secret) + "\n", fs::perms(0600));
+        smtp_ = std::make_unique<test::smtp_sink>();
+        ASSERT_TRUE(smtp_->running());
+        const auto curve = shared_pki::get().curve_dir();
+        webhook_ = std::make_unique<test::webhook_sink>(
+            test::webhook_sink::options{.secret = std::string(webhook_secret),
+                                        .certificate_chain_file = curve / "dptls-chain.pem",
+                                        .private_key_file = curve / "dptls.key.pem"});
+        ASSERT_TRUE(webhook_->running());
     }
 
     void TearDown() override {
         if (server_.pid() > 0) {
             const int status = server_.stop();
             EXPECT_EQ(status, 0) << "server exit status; log:\n" << tail(server_log(), 40);
+            // §5: after every attack the audit chain still verifies.
+            auto v = audit_verify();
+            EXPECT_EQ(v.exit_code, 0) << v.output;
+            EXPECT_NE(v.output.find("audit chain OK"), std::string::npos) << v.output;
         }
         if (HasFailure()) {
             std::cerr << "---- server log (tail) ----\n" << tail(server_log(), 60) << "\n";
@@ -161,13 +181,91 @@ poll_interval_ms = 200
 [log]
 level = "debug"
 file = "{log}"
+
+[defense]
+max_keys_per_dimension = {cap}
+
+# Low thresholds so that each attack is stopped within a few requests.
+[[defense.rules]]
+name = "forged_device_chain"
+kind = "bad_chain"
+dimension = "source_ip"
+threshold = {forged}
+window_s = 600
+actions = ["alert", "block_source"]
+severity = "critical"
+block_ttl_s = 3600
+
+[[defense.rules]]
+name = "matching_id_guessing"
+kind = "unknown_matching_id"
+dimension = "source_ip"
+threshold = {guesses}
+window_s = 600
+actions = ["alert", "block_source"]
+severity = "warning"
+block_ttl_s = 3600
+
+[[defense.rules]]
+name = "cc_brute_force"
+kind = "cc_failure"
+dimension = "iccid"
+threshold = {cc}
+window_s = 86400
+actions = ["alert", "pause_order", "notify_subscriber"]
+severity = "warning"
+
+[[defense.rules]]
+name = "download_to_stolen_eid"
+kind = "download_started"
+dimension = "eid"
+match = "stolen_eid"
+threshold = 1
+window_s = 1
+actions = ["alert"]
+severity = "critical"
+
+# Counts every ES9+ call per address (never reached here): what a spray of
+# addresses fills.
+[[defense.rules]]
+name = "request_flood"
+kind = "request"
+dimension = "source_ip"
+threshold = 1000000
+window_s = 600
+actions = ["alert"]
+severity = "info"
+
+[alerts]
+max_attempts = 4
+initial_backoff_ms = 50
+
+[alerts.webhook]
+url = "{webhook}"
+secret_file = "{secret}"
+trusted_ca_files = ["{ca}"]
+
+[alerts.smtp]
+host = "127.0.0.1"
+port = {smtp}
+from = "esimguard@smdp.test"
+operator_to = "{security}"
+
+[audit]
+head_file = "{head}"
 {extra}
 )",
             fmt::arg("port_file", (dir_ / "port").string()), fmt::arg("workers", o.worker_threads),
             fmt::arg("pki", pki.dir.string()), fmt::arg("attempts", o.download_attempt_limit),
             fmt::arg("cc", o.cc_retry_limit), fmt::arg("db", (dir_ / "esimguard.db").string()),
             fmt::arg("token", (dir_ / "admin.token").string()),
-            fmt::arg("log", (dir_ / "server.log").string()), fmt::arg("extra", o.extra_toml));
+            fmt::arg("log", (dir_ / "server.log").string()),
+            fmt::arg("cap", o.max_keys_per_dimension), fmt::arg("forged", o.forged_threshold),
+            fmt::arg("guesses", o.guessing_threshold), fmt::arg("webhook", webhook_->url()),
+            fmt::arg("secret", (dir_ / "webhook.secret").string()),
+            fmt::arg("ca", (pki.curve_dir() / "ci.pem").string()), fmt::arg("smtp", smtp_->port()),
+            fmt::arg("security", security_team), fmt::arg("head", (dir_ / "audit-head").string()),
+            fmt::arg("extra", o.extra_toml));
     }
 
     /// Writes the config, starts esimguard-smdpp and registers the operator.
@@ -207,6 +305,77 @@ file = "{log}"
         auto r = admin_client_->get(fmt::format("https://{}/metrics", address_));
         EXPECT_TRUE(r.has_value() && r->status == 200);
         return r ? r->body : std::string();
+    }
+
+    /// `esimguard audit verify` on this test's database and head file.
+    command_result audit_verify() {
+        return run_command({ESIMGUARD_CLI_BIN, "audit", "verify", "--db",
+                            (dir_ / "esimguard.db").string(), "--head-file",
+                            (dir_ / "audit-head").string()},
+                           dir_ / "audit-verify.out");
+    }
+
+    /// `esimguard audit show --json` for one key ("--ip", "--eid", "--iccid").
+    json audit_show(std::string_view key, const std::string& value) {
+        auto r = run_command({ESIMGUARD_CLI_BIN, "audit", "show", "--db",
+                              (dir_ / "esimguard.db").string(), "--head-file",
+                              (dir_ / "audit-head").string(), std::string(key), value, "--json"},
+                             dir_ / "audit-show.out");
+        EXPECT_EQ(r.exit_code, 0) << r.output;
+        auto j = json::parse(r.output, nullptr, false);
+        return j.is_array() ? j : json::array();
+    }
+
+    /// Waits (bounded: the server writes its audit trail in batches) until the
+    /// audit records of `key`/`value` hold one with this outcome and a reason
+    /// containing `reason`; that record, or null.
+    json wait_for_audit(std::string_view key, const std::string& value, std::string_view outcome,
+                        std::string_view reason) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+        json last;
+        do {
+            last = audit_show(key, value);
+            for (const auto& e : last) {
+                if (e.value("outcome", "") == outcome &&
+                    e.value("reason", "").find(reason) != std::string::npos) {
+                    return e;
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds{50});
+        } while (std::chrono::steady_clock::now() < deadline);
+        ADD_FAILURE() << "no audit record " << outcome << " / " << reason << " for " << key << " "
+                      << value << "; records:\n"
+                      << last.dump(1);
+        return json();
+    }
+
+    /// Asserts that the alert of `rule` went out: a webhook delivery with a
+    /// valid HMAC, and a mail to `mail_to` (the security team by default).
+    void expect_alert(std::string_view rule, std::string_view severity,
+                      std::string_view mail_to = security_team,
+                      std::string_view mail_subject_part = {}) {
+        auto d = webhook_->wait_for_rule(rule);
+        ASSERT_TRUE(d.has_value()) << "no webhook delivery for " << rule << "; got "
+                                   << webhook_->deliveries().size() << " deliveries";
+        EXPECT_TRUE(d->signature_ok) << "webhook HMAC does not verify: " << d->signature;
+        EXPECT_EQ(defense::to_string(d->alert->severity), severity);
+        const std::string subject_part =
+            mail_subject_part.empty() ? std::string(rule) : std::string(mail_subject_part);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{15};
+        bool mailed = false;
+        std::vector<std::string> mails;
+        while (!mailed && std::chrono::steady_clock::now() < deadline) {
+            mails = smtp_->messages();
+            for (const auto& m : mails) {
+                mailed = mailed || (m.find(std::string(mail_to)) != std::string::npos &&
+                                    m.find(subject_part) != std::string::npos);
+            }
+            if (!mailed) {
+                std::this_thread::sleep_for(std::chrono::milliseconds{20});
+            }
+        }
+        EXPECT_TRUE(mailed) << "no mail to " << mail_to << " about " << subject_part << " among "
+                            << mails.size() << " mails";
     }
 
     /// A profile for `iccid`, then an order for it; the order's JSON (with the
@@ -321,6 +490,8 @@ file = "{log}"
     }
 
     fs::path dir_;
+    std::unique_ptr<test::smtp_sink> smtp_;
+    std::unique_ptr<test::webhook_sink> webhook_;
     std::string admin_token_;
     smdpp_process server_;
     std::string address_;
@@ -329,54 +500,126 @@ file = "{log}"
 
 // ---- 1. the forged device ---------------------------------------------------
 
-TEST_F(attack_test, a_forged_device_chain_is_refused_with_the_ci_key_unknown_code) {
-    start_server();
+TEST_F(attack_test, a_forged_device_is_refused_then_its_address_blocked_and_an_alert_delivered) {
+    start_server({.forged_threshold = 3});
     auto o = order("8949449999999941010");
     auto attacker = forged_device();
     ASSERT_TRUE(attacker && attacker->chip);
+    const std::string from = "127.0.0.2";
 
-    auto r = download(*attacker, ac(o), std::nullopt, "127.0.0.2");
+    // Below the threshold: refused on the chain (the EUM names a CI key the
+    // server does not have), each time after the full exchange.
+    for (int i = 0; i < 2; ++i) {
+        auto r = download(*attacker, ac(o), std::nullopt, from);
+        EXPECT_TRUE(refused_with(r, "8.11.1", "3.9")) << i;
+    }
+    // The third forged chain fires the rule: refused, and the address blocked.
+    auto third = download(*attacker, ac(o), std::nullopt, from);
+    EXPECT_FALSE(third.has_value());
+    // The next request is refused at once, at initiateAuthentication, before
+    // the server signs anything.
+    auto es9p = es9p_from(from);
+    auto next = download(*attacker, ac(o), std::nullopt, from, es9p.get());
+    EXPECT_TRUE(refused_with(next, "1.1", "1.2"));
+    EXPECT_FALSE(es9p->authenticate.has_value()) << "a blocked address reached authenticateClient";
 
-    EXPECT_TRUE(refused_with(r, "8.11.1", "3.9"));
-    EXPECT_EQ(show_order(o)["state"], "released");
+    // The genuine subscriber, elsewhere, is not affected.
+    auto victim = genuine_device(victim_eid);
+    auto ok = download(*victim, ac(o), std::nullopt, "127.0.0.3");
+    ASSERT_TRUE(ok.has_value()) << lpa::describe(ok.error());
     EXPECT_TRUE(attacker->chip->profiles().empty());
+
+    expect_alert("forged_device_chain", "critical");
+    const auto blocked = wait_for_audit("--ip", from, "blocked", "forged_device_chain");
+    EXPECT_EQ(blocked.value("what", ""), "decision block_source");
+    wait_for_audit("--ip", from, "refused", "8.11.1/3.9");
+    wait_for_audit("--ip", from, "blocked", "1.1/1.2");
+    auto list = admin("GET", "/admin/blocklist");
+    EXPECT_NE(list.body.find(from), std::string::npos) << list.body;
+
+    const auto m = metrics();
+    EXPECT_GE(metric_value(m, "smdp_defense_actions_total", {"action=\"block_source\""}), 1);
+    EXPECT_GE(metric_value(m, "smdp_defense_refusals_total"), 1);
+    EXPECT_GE(metric_value(m, "esimguard_alerts_sent_total"), 2); // webhook + operator mail
 }
 
 // ---- 2. matching-ID guessing --------------------------------------------------
 
-TEST_F(attack_test, a_legitimate_user_from_another_address_downloads_while_ids_are_guessed) {
-    start_server();
+TEST_F(attack_test, matching_id_guessing_blocks_the_address_and_other_addresses_download) {
+    start_server({.guessing_threshold = 4});
     auto o = order("8949449999999942018");
     auto guesser = genuine_device(attacker_eid);
+    const std::string from = "127.0.0.4";
     for (int i = 0; i < 3; ++i) {
         auto r = download(*guesser, fmt::format("LPA:1${}$GUESS-{:04}", address_, i), std::nullopt,
-                          "127.0.0.2");
+                          from);
         EXPECT_TRUE(refused_with(r, "8.2.6", "3.8")) << i;
     }
+    auto fourth =
+        download(*guesser, fmt::format("LPA:1${}$GUESS-0004", address_), std::nullopt, from);
+    EXPECT_FALSE(fourth.has_value());
+    // Blocked now, even with the right matching ID.
+    auto right = download(*guesser, ac(o), std::nullopt, from);
+    EXPECT_TRUE(refused_with(right, "1.1", "1.2"));
+
+    // Legitimate users from other addresses are unaffected.
     auto victim = genuine_device(victim_eid);
-    auto ok = download(*victim, ac(o), std::nullopt, "127.0.0.3");
+    auto ok = download(*victim, ac(o), std::nullopt, "127.0.0.5");
     ASSERT_TRUE(ok.has_value()) << lpa::describe(ok.error());
     EXPECT_EQ(show_order(o)["state"], "installed");
+    auto o2 = order("8949449999999942026");
+    auto bystander = genuine_device(bystander_eid);
+    auto ok2 = download(*bystander, ac(o2), std::nullopt, "127.0.1.6");
+    ASSERT_TRUE(ok2.has_value()) << lpa::describe(ok2.error());
+
+    expect_alert("matching_id_guessing", "warning");
+    wait_for_audit("--ip", from, "blocked", "matching_id_guessing");
+    wait_for_audit("--ip", "127.0.0.5", "ok", "");
+    const auto m = metrics();
+    EXPECT_GE(metric_value(m, "smdp_defense_actions_total", {"action=\"block_source\""}), 1);
+    EXPECT_GE(metric_value(m, "smdp_defense_refusals_total"), 2);
 }
 
 // ---- 3. confirmation-code brute force -----------------------------------------
 
-TEST_F(attack_test, confirmation_code_brute_force_locks_the_order) {
+TEST_F(attack_test, confirmation_code_brute_force_locks_the_order_and_mails_the_subscriber) {
     start_server({.cc_retry_limit = 3});
-    auto o = order("8949449999999943016", "27182818");
+    const std::string iccid = "8949449999999943016";
+    auto o = order(iccid, "27182818");
+    auto sub = admin("POST", "/admin/subscribers",
+                     json{{"id", "sub-ada"},
+                          {"display_name", "Ada"},
+                          {"email", "ada@subscriber.test"},
+                          {"operator", operator_id}});
+    ASSERT_EQ(sub.status, 201) << sub.body;
+    auto line = admin("POST", "/admin/lines", json{{"iccid", iccid}, {"subscriber", "sub-ada"}});
+    ASSERT_EQ(line.status, 201) << line.body;
+
     auto thief = genuine_device(attacker_eid);
+    const std::string from = "127.0.0.7";
     for (int i = 0; i < 2; ++i) {
-        auto r = download(*thief, ac(o), fmt::format("{:08}", i), "127.0.0.4");
+        auto r = download(*thief, ac(o), fmt::format("{:08}", i), from);
         EXPECT_TRUE(refused_with(r, "8.2.7", "3.8")) << i;
     }
-    auto third = download(*thief, ac(o), "00000002", "127.0.0.4");
-    EXPECT_TRUE(refused_with(third, "8.2.7", "6.4"));
+    auto third = download(*thief, ac(o), "00000002", from);
+    EXPECT_FALSE(third.has_value());
     // Locked: even the right code no longer downloads.
-    auto right = download(*thief, ac(o), "27182818", "127.0.0.4");
+    auto right = download(*thief, ac(o), "27182818", from);
     EXPECT_FALSE(right.has_value());
+    EXPECT_TRUE(thief->chip->profiles().empty());
     const auto shown = show_order(o);
     EXPECT_EQ(shown["locked"], true);
     EXPECT_EQ(shown["cc_failures"], 3);
+
+    expect_alert("cc_brute_force", "warning");
+    // The subscriber is told, by mail to their own address.
+    expect_alert("cc_brute_force", "warning", "ada@subscriber.test",
+                 "Security alert on your mobile line");
+    wait_for_audit("--iccid", iccid, "refused", "8.2.7/3.8");
+    wait_for_audit("--iccid", iccid, "paused", "cc_brute_force");
+    const auto m = metrics();
+    EXPECT_GE(metric_value(m, "smdp_defense_actions_total", {"action=\"pause_order\""}), 1);
+    EXPECT_GE(metric_value(m, "smdp_defense_actions_total", {"action=\"notify_subscriber\""}), 1);
 }
 
 // ---- 4. replays ----------------------------------------------------------------
@@ -385,14 +628,15 @@ TEST_F(attack_test, a_replayed_authenticate_client_and_get_bound_profile_package
     start_server();
     auto o = order("8949449999999944014");
     auto victim = genuine_device(victim_eid);
-    auto es9p = es9p_from("127.0.0.5");
-    auto ok = download(*victim, ac(o), std::nullopt, "127.0.0.5", es9p.get());
+    auto es9p = es9p_from("127.0.0.8");
+    auto ok = download(*victim, ac(o), std::nullopt, "127.0.0.8", es9p.get());
     ASSERT_TRUE(ok.has_value()) << lpa::describe(ok.error());
     ASSERT_TRUE(es9p->authenticate && es9p->get_bpp);
 
     // The attacker captured both requests (e.g. on a compromised LPA) and
-    // sends them again, from elsewhere.
-    auto replay = es9p_from("127.0.0.6");
+    // sends them again, byte for byte, from elsewhere.
+    const std::string from = "127.0.0.9";
+    auto replay = es9p_from(from);
     auto a = replay->authenticate_client(address_, *es9p->authenticate);
     ASSERT_FALSE(a.has_value());
     ASSERT_EQ(a.error().what, lpa::es9p_error::kind::refused);
@@ -405,6 +649,40 @@ TEST_F(attack_test, a_replayed_authenticate_client_and_get_bound_profile_package
     EXPECT_EQ(b.error().status->subject_code, "8.10.1");
     EXPECT_EQ(b.error().status->reason_code, "3.9");
     EXPECT_EQ(show_order(o)["state"], "installed");
+    EXPECT_EQ(victim->chip->profiles().size(), 1u);
+
+    const auto records = audit_show("--ip", from);
+    wait_for_audit("--ip", from, "refused", "8.10.1/3.9");
+    int refused = 0;
+    for (const auto& e : audit_show("--ip", from)) {
+        refused += e.value("outcome", "") == "refused" ? 1 : 0;
+    }
+    EXPECT_EQ(refused, 2) << records.dump(1);
+}
+
+// ---- 5. a stolen device --------------------------------------------------------
+
+TEST_F(attack_test, a_download_to_an_eid_reported_stolen_is_refused_and_alerted) {
+    start_server();
+    auto reported = admin("POST", "/admin/stolen",
+                          json{{"eid", stolen_eid}, {"reason", "reported by the subscriber"}});
+    ASSERT_TRUE(reported.status == 200 || reported.status == 201) << reported.body;
+    auto o = order("8949449999999945011");
+    auto phone = genuine_device(stolen_eid);
+
+    auto r = download(*phone, ac(o), std::nullopt, "127.0.0.10");
+
+    EXPECT_TRUE(refused_with(r, "8.1.1", "3.8"));
+    EXPECT_TRUE(phone->chip->profiles().empty());
+    EXPECT_EQ(show_order(o)["state"], "released");
+    expect_alert("download_to_stolen_eid", "critical");
+    wait_for_audit("--eid", stolen_eid, "blocked", "8.1.1/3.8");
+    EXPECT_GE(metric_value(metrics(), "smdp_defense_refusals_total"), 1);
+
+    // The same order still downloads to the subscriber's new phone.
+    auto fresh = genuine_device(victim_eid);
+    auto ok = download(*fresh, ac(o), std::nullopt, "127.0.0.10");
+    ASSERT_TRUE(ok.has_value()) << lpa::describe(ok.error());
 }
 
 } // namespace
