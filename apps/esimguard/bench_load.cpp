@@ -259,22 +259,23 @@ std::string one_download(device_card& card, lpa::es9p_client& client, const work
 // Prints a progress line to stderr once per second until stopped.
 class progress_line {
 public:
-    progress_line(const recorder& rec, bool quiet, std::optional<std::size_t> target) : rec_(rec) {
+    progress_line(const recorder& rec, bool quiet, std::optional<std::size_t> target,
+                  std::string_view what = "downloads")
+        : rec_(rec) {
         if (quiet) {
             return;
         }
-        thread_ = std::thread([this, target] {
+        thread_ = std::thread([this, target, what] {
             std::size_t last = 0;
             std::unique_lock lock(mutex_);
             while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
                 const std::size_t done = rec_.completed();
                 const double t =
                     std::chrono::duration<double>(steady::now() - rec_.start()).count();
-                fmt::print(
-                    stderr,
-                    "bench: {:6.1f} s  {:7} downloads{}  {:6} /s now  {:7.1f} /s avg  {} errors\n",
-                    t, done, target ? fmt::format(" of {}", *target) : std::string(), done - last,
-                    t > 0 ? static_cast<double>(done) / t : 0.0, rec_.failed());
+                fmt::print(stderr,
+                           "bench: {:6.1f} s  {:7} {}{}  {:6} /s now  {:7.1f} /s avg  {} errors\n",
+                           t, done, what, target ? fmt::format(" of {}", *target) : std::string(),
+                           done - last, t > 0 ? static_cast<double>(done) / t : 0.0, rec_.failed());
                 last = done;
             }
         });
@@ -440,7 +441,7 @@ step<sessions_result> run_sessions(const bench_args& a, environment& env) {
     std::atomic<std::size_t> failed{0};
     const auto t0 = steady::now();
     {
-        progress_line progress(rec, a.quiet, a.sessions);
+        progress_line progress(rec, a.quiet, a.sessions, "sessions");
         std::vector<std::thread> threads;
         for (std::size_t d = 0; d < env.cards.size(); ++d) {
             threads.emplace_back([&, d] {
