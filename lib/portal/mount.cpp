@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace esimguard::portal {
 
 namespace {
@@ -21,6 +23,113 @@ public:
     std::unique_ptr<crypto::random_source> random;
     std::unique_ptr<portal> portal_;
 };
+
+// Blocklist and stolen list through the running defences, so that the risk
+// engine sees a change at once (they persist it to the defense store).
+void fill_hooks(mount_options& o) {
+    if (o.blocks != nullptr && !o.hooks.add_block) {
+        o.hooks.add_block =
+            [b = o.blocks](const store::blocklist_row& row) -> portal_hooks::outcome {
+            auto kind = defense::parse_block_kind(row.kind);
+            if (!kind) {
+                return std::unexpected("unknown kind of entry");
+            }
+            defense::block_entry e;
+            e.kind = *kind;
+            e.value = row.value;
+            e.reason = row.reason;
+            e.created = row.created;
+            e.expires = row.expires;
+            e.created_by = row.created_by;
+            auto r = b->add(std::move(e));
+            if (!r) {
+                return std::unexpected(r.error().message);
+            }
+            return {};
+        };
+    }
+    if (o.blocks != nullptr && !o.hooks.remove_block) {
+        o.hooks.remove_block = [b = o.blocks](std::string_view kind, std::string_view value,
+                                              std::string_view) -> portal_hooks::outcome {
+            auto k = defense::parse_block_kind(kind);
+            if (!k) {
+                return std::unexpected("no such entry");
+            }
+            auto r = b->remove(*k, value);
+            if (!r || !*r) {
+                return std::unexpected("no such entry");
+            }
+            return {};
+        };
+    }
+    // Step-up approvals through the SM-DP+ service, which checks the code
+    // (TOTP: 6 digits; otherwise the one-time code sent out of band) with a
+    // compare-and-set and lets the device's next attempt through.
+    if (o.service && !o.hooks.approve) {
+        o.hooks.approve = [svc = o.service](std::string_view id, std::string_view,
+                                            std::string_view code,
+                                            std::string_view actor) -> portal_hooks::outcome {
+            auto* s = svc();
+            if (s == nullptr) {
+                return std::unexpected("the SM-DP+ service is not running");
+            }
+            const bool totp = code.size() == 6 && std::all_of(code.begin(), code.end(), [](char c) {
+                                  return c >= '0' && c <= '9';
+                              });
+            auto r = s->approve_step_up(
+                id, code, totp ? smdp::step_up_factor::totp : smdp::step_up_factor::one_time_code,
+                actor);
+            if (!r) {
+                return std::unexpected(r.error().message);
+            }
+            return {};
+        };
+    }
+    if (o.service && !o.hooks.refuse) {
+        o.hooks.refuse = [svc = o.service](std::string_view id, std::string_view,
+                                           std::string_view actor) -> portal_hooks::outcome {
+            auto* s = svc();
+            if (s == nullptr) {
+                return std::unexpected("the SM-DP+ service is not running");
+            }
+            auto r = s->refuse_step_up(id, actor);
+            if (!r) {
+                return std::unexpected(r.error().message);
+            }
+            return {};
+        };
+    }
+    if (o.stolen != nullptr && !o.hooks.report_stolen) {
+        o.hooks.report_stolen =
+            [s = o.stolen,
+             a = o.alerts](std::string_view eid, std::string_view reason, std::string_view actor,
+                           std::optional<std::string> subscriber) -> portal_hooks::outcome {
+            defense::stolen_device d;
+            d.eid = std::string(eid);
+            d.reason = std::string(reason);
+            d.reported = std::chrono::system_clock::now();
+            d.reported_by = std::string(actor);
+            if (auto r = s->add(std::move(d)); !r) {
+                return std::unexpected(r.error().message);
+            }
+            if (a != nullptr) {
+                defense::alert al;
+                al.time = std::chrono::system_clock::now();
+                al.severity = defense::alert_severity::critical;
+                al.rule = "stolen_device_reported";
+                al.summary =
+                    "A device was reported stolen; downloads to it are refused from now on.";
+                al.evidence.eid = std::string(eid);
+                al.evidence.details.emplace_back("reported_by", std::string(actor));
+                if (subscriber) {
+                    al.subscriber = defense::alert_party{*subscriber};
+                }
+                a->on_alert(al);
+            }
+            return {};
+        };
+    }
+}
 
 } // namespace
 
@@ -63,6 +172,7 @@ std::expected<std::unique_ptr<mounted_portal>, std::string> mount(mount_options 
         m->audit = defense::audit_chain::create(std::move(*log), ac);
         o.audit = m->audit.get();
     }
+    fill_hooks(o);
     m->random = crypto::create_system_random_source();
     portal_deps d;
     d.accounts = m->accounts.get();

@@ -1109,6 +1109,18 @@ private:
         if (type && !type->empty()) {
             r.profile_type = *type;
         }
+        if (!r.iccid && !r.profile_type && deps_.main_store != nullptr) {
+            // Neither given: the first available profile of the inventory.
+            store::list_filter f;
+            f.operator_id = r.operator_id;
+            f.state = store::profile_state::available;
+            f.limit = 1;
+            auto ps = deps_.main_store->list_profiles(f);
+            if (!ps || ps->empty()) {
+                return refuse(409, "no profile is available: add profiles to the inventory");
+            }
+            r.iccid = ps->front().iccid;
+        }
         auto eid = str_field(body, "eid", 32);
         if (eid && !eid->empty()) {
             if (!digits_only(*eid, 32, 32)) {
@@ -1391,8 +1403,10 @@ private:
                              e.detail.find("getBoundProfilePackage") != std::string::npos;
             if (es9 && bpp && e.outcome == "ok") {
                 ++downloads[static_cast<std::size_t>(m)];
-            } else if ((es9 || e.kind == "decision") &&
-                       (e.outcome == "blocked" || e.outcome == "refused")) {
+            } else if (e.outcome == "blocked" ||
+                       (es9 && e.outcome == "refused" &&
+                        e.detail.find("cancelSession") == std::string::npos)) {
+                // The LPA's cancelSession after a refusal is the same attempt.
                 ++blocked[static_cast<std::size_t>(m)];
             }
         }

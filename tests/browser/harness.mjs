@@ -22,7 +22,7 @@ export class world {
     this.shots = screenshotDir;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esimguard-browser-'));
     this.operatorId = 'op-browser';
-    this.eids = ['89049032123451234512345678901235', '89049032123451234512345678901243'];
+    this.eids = ['89049032123451234512345678901235', '89049032123451234512345678909965'];
   }
 
   async start() {
@@ -101,7 +101,8 @@ export class world {
     const page = await context.newPage();
     page.setDefaultTimeout(15000);
     const errors = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    // Content-Security-Policy violations (an inline script or style would be one).
+    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) errors.push(m.text()); });
     page.cspErrors = errors;
     return page;
   }

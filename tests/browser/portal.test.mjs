@@ -19,6 +19,17 @@ after(async () => {
   await w.stop();
 });
 
+// Waits until the image has loaded and has pixels (the page's CSP forbids
+// eval, so no waitForFunction). Returns its width.
+async function imageShown(page, selector) {
+  for (let i = 0; i < 100; i++) {
+    const width = await page.$eval(selector, (img) => (img.complete ? img.naturalWidth : 0));
+    if (width > 0) return width;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('image ' + selector + ' did not load');
+}
+
 async function signedIn(who, code) {
   const page = await w.page();
   await w.signIn(page, who.name, who.password, code);
@@ -33,7 +44,7 @@ async function operatorOrder(page, opts = {}) {
   await page.click('#order-submit');
   const r = await (await answer).json();
   assert.ok(r.activation_code, JSON.stringify(r));
-  await page.waitForFunction(() => document.getElementById('order-qr').complete && document.getElementById('order-qr').naturalWidth > 0);
+  await imageShown(page, '#order-qr');
   return r;
 }
 
@@ -77,8 +88,8 @@ test('TOTP enrolment, then sign-in needs the code, and a wrong code is refused',
   const page = await signedIn(alice);
   await page.waitForURL(/subscriber\.html$/);
   await page.click('#totp-begin');
-  await page.waitForFunction(() => document.getElementById('totp-secret').textContent.length >= 32);
-  await page.waitForFunction(() => document.getElementById('totp-qr').complete && document.getElementById('totp-qr').naturalWidth > 0);
+  await page.waitForSelector('#totp-secret:not(:empty)');
+  await imageShown(page, '#totp-qr');
   alice.secret = (await page.textContent('#totp-secret')).trim();
   await w.shot(page, 'portal-03-totp-enrolment-qr');
   await page.fill('#totp-code', totp(alice.secret));
@@ -138,6 +149,7 @@ test('a download needing approval waits, is approved in the portal, then complet
   await linkLine(desk.page, order.iccid, alice.name, true);
   const first = w.lpa(w.eids[1], ['profile', 'download', '-a', order.activation_code, '-c', order.confirmation_code]);
   assert.ok(!first.ok, 'the download did not wait for approval: ' + first.out);
+  assert.match(first.out, /approv/i);
   const page = alice.page;
   await page.reload();
   await page.waitForSelector('tr.approval');
@@ -160,6 +172,7 @@ test('a frozen line refuses a download, and a stolen report blocks that EID', as
   await w.shot(page, 'portal-11-line-frozen');
   const frozen = w.lpa(w.eids[0], ['profile', 'download', '-a', order.activation_code, '-c', order.confirmation_code]);
   assert.ok(!frozen.ok, 'a frozen line was downloaded: ' + frozen.out);
+  assert.match(frozen.out, /frozen/i);
 
   await page.fill('#stolen-eid', w.eids[0]);
   await page.fill('#stolen-reason', 'phone stolen on the train');
@@ -169,6 +182,7 @@ test('a frozen line refuses a download, and a stolen report blocks that EID', as
   const next = await operatorOrder(desk.page);
   const stolen = w.lpa(w.eids[0], ['profile', 'download', '-a', next.activation_code, '-c', next.confirmation_code]);
   assert.ok(!stolen.ok, 'a stolen EID downloaded: ' + stolen.out);
+  assert.match(stolen.out, /stolen/i);
 });
 
 test('an alert from an attack appears in the operator view', async () => {
@@ -180,7 +194,9 @@ test('an alert from an attack appears in the operator view', async () => {
   await page.reload();
   await page.waitForSelector('#alerts tr.alert-row');
   const text = await page.textContent('#alerts');
-  assert.match(text, /guess|stolen|matching/i);
+  // The guessing rule's alert, with the attacker's address as evidence.
+  assert.match(text, /matching_id_guessing/);
+  assert.match(text, /ip=(127\.0\.0\.1|::1)/);
   await w.shot(page, 'portal-13-operator-alerts');
   await page.goto(w.url + '/portal/operator.html');
   await page.fill('#audit-value', w.eids[1]);

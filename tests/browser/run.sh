@@ -5,9 +5,10 @@
 # against Debian's /usr/bin/chromium.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cli=$1
+cli=$(realpath "$1")
 export ESIMGUARD_BIN_DIR="$(dirname "$(dirname "$cli")")"
-export SCREENSHOT_DIR=$2
+mkdir -p "$2"
+export SCREENSHOT_DIR=$(realpath "$2")
 mkdir -p "$SCREENSHOT_DIR"
 if [ ! -d "$here/node_modules/playwright-core" ]; then
   (cd "$here" && npm ci --no-audit --no-fund)

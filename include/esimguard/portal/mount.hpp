@@ -4,6 +4,8 @@
 /// defense store and audit chain when the program passes none), and answers
 /// every request under the prefix. Keeps esimguard-smdpp's main() to a few lines.
 
+#include "esimguard/defense/alerts.hpp"
+#include "esimguard/defense/blocklist.hpp"
 #include "esimguard/portal/portal.hpp"
 
 #include <expected>
@@ -28,6 +30,12 @@ struct mount_options {
     store::store* main_store = nullptr;
     std::function<smdp::smdp_service*()> service = nullptr;
     std::shared_ptr<http::metrics_registry> metrics = nullptr;
+    /// The running defences, when the server has them: blocklist changes and
+    /// stolen reports from the portal then take effect at once (the hooks
+    /// below are filled from them unless set), and alerts go out.
+    defense::blocklist* blocks = nullptr;
+    defense::stolen_devices* stolen = nullptr;
+    defense::alert_notifier* alerts = nullptr;
     portal_hooks hooks;
 };
 
