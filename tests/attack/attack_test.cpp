@@ -28,12 +28,14 @@ class recording_es9p final : public lpa::es9p_client {
 public:
     explicit recording_es9p(std::unique_ptr<lpa::es9p_client> inner) : inner_(std::move(inner)) {}
 
+    std::optional<rsp::initiate_authentication_request> initiate;
     std::optional<rsp::authenticate_client_request> authenticate;
     std::optional<rsp::get_bound_profile_package_request> get_bpp;
 
     lpa::es9p_result<rsp::initiate_authentication_response>
     initiate_authentication(std::string_view a,
                             const rsp::initiate_authentication_request& r) override {
+        initiate = r;
         return inner_->initiate_authentication(a, r);
     }
     lpa::es9p_result<rsp::authenticate_client_response>
@@ -683,6 +685,133 @@ TEST_F(attack_test, a_download_to_an_eid_reported_stolen_is_refused_and_alerted)
     auto fresh = genuine_device(victim_eid);
     auto ok = download(*fresh, ac(o), std::nullopt, "127.0.0.10");
     ASSERT_TRUE(ok.has_value()) << lpa::describe(ok.error());
+}
+
+// ---- 6. an address spray -----------------------------------------------------
+
+/// The i-th spray address: 127.20.0.1, 127.20.0.2, ... (never .0 or .255).
+std::string spray_address(int i) {
+    return fmt::format("127.{}.{}.{}", 20 + i / (254 * 256), (i / 254) % 256, i % 254 + 1);
+}
+
+/// Sends `body` as initiateAuthentication once from each address of
+/// [first, last), over `threads` clients; returns how many were answered 200.
+int spray(const std::string& address, const std::string& body, int first, int last, int threads) {
+    std::atomic<int> next{first};
+    std::atomic<int> answered{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&] {
+            for (int i = next++; i < last; i = next++) {
+                http::client_config cc;
+                // The attacker does not care whom it talks to.
+                cc.insecure = true;
+                cc.local_address = spray_address(i);
+                auto c = http::client::create(cc);
+                if (!c) {
+                    continue;
+                }
+                auto r = c->post(
+                    fmt::format("https://{}/gsma/rsp2/es9plus/initiateAuthentication", address),
+                    body, es9p_headers);
+                if (r && r->status == 200) {
+                    ++answered;
+                }
+            }
+        });
+    }
+    for (auto& t : pool) {
+        t.join();
+    }
+    return answered.load();
+}
+
+TEST_F(attack_test, an_address_spray_keeps_the_counters_and_memory_under_the_cap) {
+    constexpr int cap = 1000;
+    constexpr int warm_up = 2000;
+    constexpr int total = 12000;
+    constexpr int series = 12;
+    // Twelve request-rate series per address, so that what the cap saves is
+    // far above the noise: uncapped, 10,000 more addresses would hold 120,000
+    // more (series, key) entries (~150 B each, ~17 MiB).
+    std::string rules;
+    for (int i = 0; i < series; ++i) {
+        rules += fmt::format("[[defense.rules]]\nname = \"request_rate_{}\"\nkind = "
+                             "\"request\"\ndimension = \"source_ip\"\nthreshold = "
+                             "1000000\nwindow_s = {}\nactions = [\"alert\"]\nseverity = "
+                             "\"info\"\n\n",
+                             i, 3600 + i);
+    }
+    start_server({.max_keys_per_dimension = cap, .extra_toml = rules});
+    // One genuine initiateAuthentication, captured, is the spray's payload.
+    auto o = order("8949449999999946019");
+    auto victim = genuine_device(victim_eid);
+    auto es9p = es9p_from("127.0.0.12");
+    auto ok = download(*victim, ac(o), std::nullopt, "127.0.0.12", es9p.get());
+    ASSERT_TRUE(ok.has_value()) << lpa::describe(ok.error());
+    ASSERT_TRUE(es9p->initiate.has_value());
+    const std::string body = rsp::to_json(*es9p->initiate);
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const int first = spray(address_, body, 0, warm_up, 4);
+    const long rss_before = server_.rss_kib();
+    const int second = spray(address_, body, warm_up, total, 4);
+    const long rss_after = server_.rss_kib();
+    const auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    const auto m = metrics();
+    const double tracked =
+        metric_value(m, "esimguard_risk_tracked_keys", {"dimension=\"source_ip\""});
+    const double evicted =
+        metric_value(m, "esimguard_risk_evictions_total", {"dimension=\"source_ip\""});
+    std::printf("spray: %d distinct addresses in %.1f s (%d answered); server VmRSS %ld KiB after "
+                "%d addresses, %ld KiB after %d (+%ld KiB); source_ip keys tracked %.0f (cap %d), "
+                "evicted %.0f\n",
+                total, seconds, first + second, rss_before, warm_up, rss_after, total,
+                rss_after - rss_before, tracked, cap, evicted);
+
+    EXPECT_EQ(first + second, total) << "every sprayed request is answered";
+    EXPECT_LE(tracked, cap);
+    // Each address is a new key of every request series: all but the last
+    // `cap` entries were evicted.
+    EXPECT_GE(evicted, (series + 1) * total - cap);
+    // With the cap the server's memory stays flat but for noise (TLS
+    // buffers, allocator, SQLite cache; about 2 MiB measured).
+    EXPECT_LT(rss_after - rss_before, 8 * 1024) << "KiB";
+    EXPECT_GT(rss_before, 0);
+}
+
+// ---- 7. the audit chain ---------------------------------------------------------
+
+TEST_F(attack_test, when_one_audit_event_is_edited_in_the_database_then_verify_names_its_seq) {
+    start_server();
+    auto o = order("8949449999999947017");
+    auto victim = genuine_device(victim_eid);
+    auto ok = download(*victim, ac(o), std::nullopt, "127.0.0.13");
+    ASSERT_TRUE(ok.has_value()) << lpa::describe(ok.error());
+    const auto call = wait_for_audit("--ip", "127.0.0.13", "ok", "");
+    ASSERT_TRUE(call.is_object());
+    ASSERT_EQ(server_.stop(), 0);
+    auto clean = audit_verify();
+    ASSERT_EQ(clean.exit_code, 0) << clean.output;
+
+    // Someone with write access to the database hides the address of one
+    // call (the append-only trigger is no obstacle to them).
+    const auto seq = call["seq"].get<std::int64_t>();
+    auto edit =
+        run_command({"sqlite3", (dir_ / "esimguard.db").string(),
+                     fmt::format("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET "
+                                 "source_address = '198.51.100.7' WHERE seq = {};",
+                                 seq)},
+                    dir_ / "sqlite3.out");
+    ASSERT_EQ(edit.exit_code, 0) << edit.output;
+
+    auto v = audit_verify();
+    EXPECT_EQ(v.exit_code, 1) << v.output;
+    EXPECT_NE(v.output.find(fmt::format("audit chain BROKEN at event {} ", seq)), std::string::npos)
+        << v.output;
+    EXPECT_NE(v.output.find("edited"), std::string::npos) << v.output;
 }
 
 } // namespace

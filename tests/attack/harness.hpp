@@ -249,7 +249,8 @@ struct command_result {
     std::string output;
 };
 
-/// Runs `argv` to completion with its output captured in `log`.
+/// Runs `argv` (argv[0] looked up in PATH) to completion with its output
+/// captured in `log`.
 inline command_result run_command(const std::vector<std::string>& argv, const fs::path& log) {
     std::vector<char*> args;
     std::vector<std::string> copy = argv;
@@ -262,7 +263,7 @@ inline command_result run_command(const std::vector<std::string>& argv, const fs
     posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     pid_t pid = -1;
-    const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+    const int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     command_result out;
     if (rc != 0) {
