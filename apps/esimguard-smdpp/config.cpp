@@ -189,6 +189,9 @@ std::expected<void, std::string> read_tables(const toml::table& root, smdpp_conf
     store.path("path", c.database);
     store.integer("connections", c.database_connections, 1, 256);
     store.duration("busy_timeout_ms", c.database_busy_timeout, 0, max_ms);
+    store.string("backend", c.store_backend);
+    store.string("url", c.database_url);
+    store.string("schema", c.database_schema);
     store.check_unknown();
 
     auto admin = section("admin");
@@ -487,6 +490,8 @@ void add_config_flags(CLI::App& app, config_overrides& o) {
     app.add_option("--pki", o.pki_dir, "PKI directory (DPauth/DPpb/DPtls per curve)");
     app.add_option("--address", o.addresses, "SM-DP+ address served (repeatable)");
     app.add_option("--db", o.database, "SQLite database file");
+    app.add_option("--store-backend", o.store_backend, "sqlite (--db) or postgres (--store-url)");
+    app.add_option("--store-url", o.database_url, "PostgreSQL URI when the backend is postgres");
     app.add_option("--workers", o.worker_threads, "I/O worker threads (0: one per core)");
     app.add_option("--max-body", o.max_body_bytes, "Largest request body in bytes");
     app.add_option("--max-connections", o.max_connections, "Open connections at most");
@@ -541,6 +546,10 @@ std::expected<void, std::string> apply_overrides(const config_overrides& o, smdp
         c.addresses = o.addresses;
     if (o.database)
         c.database = *o.database;
+    if (o.store_backend)
+        c.store_backend = *o.store_backend;
+    if (o.database_url)
+        c.database_url = *o.database_url;
     if (o.worker_threads)
         c.worker_threads = *o.worker_threads;
     if (o.max_body_bytes)
@@ -569,6 +578,13 @@ std::expected<void, std::string> apply_overrides(const config_overrides& o, smdp
     }
     if (c.tls_private_key.empty()) {
         c.tls_private_key = c.pki_dir / "nist" / "dptls.key.pem";
+    }
+    if (c.store_backend != "sqlite" && c.store_backend != "postgres") {
+        return std::unexpected(
+            fmt::format("[store] backend '{}': use sqlite or postgres", c.store_backend));
+    }
+    if (c.store_backend == "postgres" && c.database_url.empty()) {
+        return std::unexpected("[store] backend postgres needs url (or --store-url)");
     }
     if (!valid_log_level(c.log_level)) {
         return std::unexpected(fmt::format("unknown log level '{}'", c.log_level));

@@ -58,6 +58,13 @@ struct smdpp_config {
     std::filesystem::path database = "var/esimguard.db";
     std::size_t database_connections = 4;
     std::chrono::milliseconds database_busy_timeout{5'000};
+    /// [store] backend: "sqlite" (the file `database`, one node) or "postgres"
+    /// (`database_url`, shared by several nodes; issue 6).
+    std::string store_backend = "sqlite";
+    /// [store] url: the PostgreSQL database (libpq URI) when backend is postgres.
+    std::string database_url;
+    /// [store] schema: a PostgreSQL schema to keep the tables in; empty: the default.
+    std::string database_schema;
 
     // [admin]
     /// File holding the admin API bearer token; empty disables the admin API.
@@ -142,6 +149,8 @@ struct config_overrides {
     std::optional<std::string> pki_dir;
     std::vector<std::string> addresses;
     std::optional<std::string> database;
+    std::optional<std::string> store_backend;
+    std::optional<std::string> database_url;
     std::optional<unsigned> worker_threads;
     std::optional<std::size_t> max_body_bytes;
     std::optional<std::size_t> max_connections;

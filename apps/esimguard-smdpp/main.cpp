@@ -16,6 +16,7 @@
 #include "esimguard/defense/persist.hpp"
 #include "esimguard/defense/risk_counters.hpp"
 #include "esimguard/defense/risk_engine.hpp"
+#include "esimguard/defense/shared_counters.hpp"
 #include "esimguard/defense/smtp.hpp"
 #include "esimguard/defense/webhook.hpp"
 #include "esimguard/http/metrics.hpp"
@@ -26,6 +27,7 @@
 #include "esimguard/smdp/routes.hpp"
 #include "esimguard/smdp/service.hpp"
 #include "esimguard/store/audit.hpp"
+#include "esimguard/store/backend.hpp"
 #include "esimguard/store/defense_store.hpp"
 #include "esimguard/store/sqlite_store.hpp"
 
@@ -304,23 +306,15 @@ std::expected<bytes, std::string> one_time_code_key(const std::filesystem::path&
 }
 
 std::expected<std::unique_ptr<defense_wiring>, std::string>
-build_defenses(const smdpp_config& c, const store::sqlite_config& sc,
+build_defenses(const smdpp_config& c, store::backend& b,
                const std::shared_ptr<http::metrics_registry>& metrics) {
     auto w = std::make_unique<defense_wiring>();
-    auto ds = store::create_sqlite_defense_store(sc);
-    if (!ds) {
-        return std::unexpected(fmt::format("defence store: {}", ds.error().message));
-    }
-    w->store = std::move(*ds);
-    auto log_store = store::create_sqlite_audit_log(sc);
-    if (!log_store) {
-        return std::unexpected(fmt::format("audit log: {}", log_store.error().message));
-    }
+    w->store = std::move(b.defense);
     defense::audit_chain_config ac;
     ac.head_file = c.audit_head_file.empty()
                        ? std::filesystem::path(c.database.string() + ".audit-head")
                        : c.audit_head_file;
-    w->chain = defense::audit_chain::create(std::move(*log_store), ac);
+    w->chain = defense::audit_chain::create(std::move(b.audit), ac);
     defense::audit_writer_config wc;
     wc.metrics = metrics;
     w->writer = std::make_unique<defense::audit_writer>(*w->chain, wc);
@@ -336,9 +330,16 @@ build_defenses(const smdpp_config& c, const store::sqlite_config& sc,
     if (auto n = w->stolen->load(); !n) {
         return std::unexpected(fmt::format("stolen devices: {}", n.error().message));
     }
-    defense::memory_counter_config mc;
-    mc.max_keys_per_dimension = c.risk_max_keys_per_dimension;
-    w->counters = defense::create_memory_counter_backend(mc);
+    if (b.counters) {
+        // Several nodes: count every node's events in the shared table.
+        defense::shared_counter_config sc;
+        sc.max_rows_per_series = c.risk_max_keys_per_dimension * 10;
+        w->counters = defense::create_shared_counter_backend(std::move(b.counters), sc);
+    } else {
+        defense::memory_counter_config mc;
+        mc.max_keys_per_dimension = c.risk_max_keys_per_dimension;
+        w->counters = defense::create_memory_counter_backend(mc);
+    }
     defense::risk_engine_config rc;
     rc.rules = c.risk_rules.value_or(defense::default_risk_rules());
     rc.ipv6_prefix_length = c.risk_ipv6_prefix_length;
@@ -470,16 +471,28 @@ int run(const smdpp_config& c) {
         std::error_code ec;
         std::filesystem::create_directories(c.database.parent_path(), ec);
     }
-    auto db = store::create_sqlite_store(sc);
-    if (!db) {
-        log->critical("database {}: {} ({})", sc.path, db.error().message,
-                      store::to_string(db.error().code));
+    // Every store (main, audit, defence, shared counters) from one backend:
+    // the SQLite file, or the PostgreSQL database several nodes share.
+    store::backend_config bc;
+    bc.kind =
+        c.store_backend == "postgres" ? store::backend_kind::postgres : store::backend_kind::sqlite;
+    bc.sqlite = sc;
+    bc.postgres.url = c.database_url;
+    bc.postgres.schema = c.database_schema;
+    bc.postgres.connections = c.database_connections;
+    const std::string database_name =
+        bc.kind == store::backend_kind::postgres ? "postgres" : sc.path;
+    auto backend = store::open_backend(bc);
+    if (!backend) {
+        log->critical("database {}: {} ({})", database_name, backend.error().message,
+                      store::to_string(backend.error().code));
         return 2;
     }
-    store::store& store_ref = **db;
+    auto db = std::move(backend->main);
+    store::store& store_ref = *db;
 
     auto metrics = std::make_shared<http::metrics_registry>();
-    auto defenses = build_defenses(c, sc, metrics);
+    auto defenses = build_defenses(c, *backend, metrics);
     if (!defenses) {
         log->critical("{}", defenses.error());
         return 2;
@@ -631,8 +644,8 @@ int run(const smdpp_config& c) {
     }
     log->info("esimguard-smdpp listening on https://{}:{} as SM-DP+ {} (database {}, {} CI "
               "credential(s))",
-              c.listen_address, port, fmt::join((*service)->config().addresses, ", "), sc.path,
-              (*service)->config().credentials.size());
+              c.listen_address, port, fmt::join((*service)->config().addresses, ", "),
+              database_name, (*service)->config().credentials.size());
 
     int sig = 0;
     sigwait(&signals, &sig);
