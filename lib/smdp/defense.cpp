@@ -625,15 +625,18 @@ std::optional<rsp::status> check_line(const context& ctx, call_trace& trace,
                   std::find(line->known_eids.begin(), line->known_eids.end(), *trace.eid) ==
                       line->known_eids.end();
     }
-    if (!new_eid && !step_up_rule) {
-        return std::nullopt;
-    }
-    const std::string rule = step_up_rule.value_or("step_up_on_new_eid");
+    // An approval asked for earlier (by a rule that fires once, at its
+    // threshold) holds the download until it is decided, whatever asks now.
     auto existing = ds->find_approval_for(*trace.order_id, *trace.eid);
     if (!existing && existing.error().code != store::errc::not_found) {
         ctx.log->error("approval lookup failed: {}", existing.error().message);
         return internal_error("defence store unavailable");
     }
+    if (!new_eid && !step_up_rule && !existing) {
+        return std::nullopt;
+    }
+    const std::string rule =
+        step_up_rule.value_or(existing ? existing->rule : std::string("step_up_on_new_eid"));
     if (existing) {
         switch (existing->state) {
         case store::approval_state::approved:

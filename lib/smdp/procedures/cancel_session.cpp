@@ -49,7 +49,8 @@ procedure_result<void> cancel_session(const context& ctx, const rsp::cancel_sess
     trace.eid = session->eid;
     trace.order_id = session->order_id;
     if (session->state == store::session_state::ended) {
-        detail::report(ctx, trace, defense::risk_event_kind::replay);
+        // Not a replay: LPAs cancel a session the SM-DP+ already ended after
+        // a refusal (lpac does after a wrong confirmation code).
         return std::unexpected(
             rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session ended"));
     }

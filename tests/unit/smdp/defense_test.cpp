@@ -7,6 +7,7 @@
 
 #include "fakes/memory_defense_store.hpp"
 
+#include "esimguard/asn1/cancel_session.hpp"
 #include "esimguard/crypto/cert_builder.hpp"
 #include "esimguard/defense/totp.hpp"
 #include "esimguard/smdp/routes.hpp"
@@ -366,6 +367,37 @@ TEST_F(defended,
     EXPECT_EQ(line.known_eids, std::vector<std::string>{card.eid});
 }
 
+TEST_F(defended, when_a_rule_asks_for_step_up_then_later_attempts_wait_until_it_is_approved) {
+    rules = {{.name = "second_device",
+              .kind = risk_event_kind::profile_tried_by_eid,
+              .dimension = risk_dimension::iccid,
+              .distinct = risk_dimension::eid,
+              .threshold = 1,
+              .window = std::chrono::hours(24),
+              .actions = {risk_action_kind::require_step_up},
+              .refuse = false}};
+    rebuild();
+    const std::string iccid = "8944000000000000317";
+    add_profile(iccid);
+    auto o = order(iccid);
+    link(iccid);
+    auto card = card_for(8);
+    auto first = authenticate(card, o.activation_code.matching_id);
+    ASSERT_FALSE(first);
+    EXPECT_EQ(first.error().subject_code, "8.2");
+    ASSERT_EQ(defenses.approvals().size(), 1u);
+    EXPECT_EQ(defenses.approvals()[0].rule, "second_device");
+    // The rule does not fire again, but the pending approval still holds.
+    auto second = card_for(8);
+    ASSERT_FALSE(authenticate(second, o.activation_code.matching_id));
+    EXPECT_EQ(codes_sent.alerts().size(), 1u);
+    const std::string code = code_in(codes_sent.alerts()[0].summary);
+    ASSERT_TRUE(service->approve_step_up(defenses.approvals()[0].id, code,
+                                         step_up_factor::one_time_code, "subscriber:sub1"));
+    auto third = card_for(8);
+    EXPECT_TRUE(authenticate(third, o.activation_code.matching_id));
+}
+
 TEST_F(defended, when_the_subscriber_refuses_the_step_up_then_the_order_is_paused) {
     const std::string iccid = "8944000000000000168";
     add_profile(iccid);
@@ -674,6 +706,20 @@ TEST_F(replays, when_get_bpp_is_replayed_then_it_is_refused_and_recorded) {
     EXPECT_TRUE(again.error().is(rsp::codes::transaction_id_unknown));
     EXPECT_EQ(signatures(), signed_before);
     EXPECT_EQ(alerts.by_rule("replay_seen").size(), 1u);
+}
+
+TEST_F(replays, when_the_lpa_cancels_a_session_ended_by_a_wrong_code_then_no_replay_is_recorded) {
+    const std::string iccid = "8944000000000000325";
+    add_profile(iccid);
+    auto o = order(iccid, std::nullopt, std::string("2468"));
+    auto card = card_for(1);
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    ASSERT_FALSE(service->get_bound_profile_package(card.prepare_download(auth, "1111"), client));
+    auto r =
+        service->cancel_session(card.cancel(asn1::cancel_session_reason::undefined_reason), client);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(rsp::codes::transaction_id_unknown));
+    EXPECT_TRUE(alerts.by_rule("replay_seen").empty());
 }
 
 // ---- the audit trail and ES2+ ----------------------------------------------
