@@ -132,8 +132,19 @@ protected:
             EXPECT_EQ(v.exit_code, 0) << v.output;
             EXPECT_NE(v.output.find("audit chain OK"), std::string::npos) << v.output;
         }
+        // Whatever the attack, the server's log holds none of the secrets.
+        const std::string log = server_log() + read_text(dir_ / "server.out");
+        secrets_.push_back(admin_token_);
+        secrets_.emplace_back(webhook_secret);
+        for (const auto& secret : secrets_) {
+            EXPECT_EQ(log.find(secret), std::string::npos) << "a secret is in the server log";
+        }
         if (HasFailure()) {
             std::cerr << "---- server log (tail) ----\n" << tail(server_log(), 60) << "\n";
+        }
+        if (std::getenv("ESIMGUARD_ATTACK_KEEP") != nullptr) {
+            std::cerr << "kept " << dir_ << "\n";
+            return;
         }
         std::error_code ec;
         fs::remove_all(dir_, ec);
@@ -405,7 +416,12 @@ head_file = "{head}"
         }
         auto o = admin("POST", "/admin/orders", req);
         EXPECT_EQ(o.status, 201) << o.body;
-        return json::parse(o.body, nullptr, false);
+        auto out = json::parse(o.body, nullptr, false);
+        secrets_.push_back(out.value("matching_id", std::string("?")));
+        if (cc) {
+            secrets_.push_back(*cc);
+        }
+        return out;
     }
 
     static std::string ac(const json& o) { return o.value("activation_code", std::string()); }
@@ -495,6 +511,8 @@ head_file = "{head}"
     std::unique_ptr<test::smtp_sink> smtp_;
     std::unique_ptr<test::webhook_sink> webhook_;
     std::string admin_token_;
+    /// Matching IDs, confirmation codes: never to appear in the server's log.
+    std::vector<std::string> secrets_;
     smdpp_process server_;
     std::string address_;
     std::unique_ptr<http::client> admin_client_;
