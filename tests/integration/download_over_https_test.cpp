@@ -34,6 +34,7 @@
 #include "esimguard/smdp/config.hpp"
 #include "esimguard/smdp/routes.hpp"
 #include "esimguard/smdp/service.hpp"
+#include "esimguard/store/postgres_store.hpp"
 #include "esimguard/store/sqlite_store.hpp"
 
 #include <fmt/format.h>
@@ -42,6 +43,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -255,9 +257,21 @@ protected:
         fs::create_directories(dir_);
         const auto& shared = shared_pki::get();
 
+#ifdef ESIMGUARD_INTEGRATION_POSTGRES
+        // integration_download_pg: the same downloads on PostgreSQL (run under
+        // scripts/pg-test-server), each test in a schema named after its dir.
+        const char* url = std::getenv("ESIMGUARD_TEST_PG_URL");
+        ASSERT_TRUE(url != nullptr && *url) << "run under scripts/pg-test-server run -- <test>";
+        store::postgres_config pc;
+        pc.url = url;
+        pc.schema = dir_.filename().string();
+        std::replace(pc.schema.begin(), pc.schema.end(), '-', '_');
+        auto opened = store::create_postgres_store(pc);
+#else
         store::sqlite_config sc;
         sc.path = (dir_ / "esimguard.db").string();
         auto opened = store::create_sqlite_store(sc);
+#endif
         ASSERT_TRUE(opened.has_value()) << opened.error().message;
         db_ = std::move(*opened);
 
@@ -322,7 +336,9 @@ protected:
         fs::remove_all(dir_, ec);
     }
 
-    crypto::curve curve() const { return GetParam(); }
+    crypto::curve curve() const {
+        return GetParam();
+    }
 
     std::unique_ptr<device> make_device(const fs::path& pki_dir, const std::string& eid,
                                         const std::string& state) {
