@@ -122,6 +122,49 @@ http::response unavailable() {
 }
 
 // Runs the service's expiry sweep every `interval` until stopped.
+// With several nodes on one database, a block or a stolen report made on
+// another node reaches this node's in-memory lists by reloading them from the
+// shared store every `interval`. The lists stay in memory because every ES9+
+// call reads them before any signature work.
+class shared_list_refresher {
+public:
+    shared_list_refresher(defense::blocklist& blocks, defense::stolen_devices& stolen,
+                          std::chrono::milliseconds interval)
+        : thread_([this, &blocks, &stolen, interval] {
+              std::unique_lock lock(mutex_);
+              bool failing = false;
+              while (!cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+                  lock.unlock();
+                  auto b = blocks.load();
+                  auto s = stolen.load();
+                  // Logged once per outage: the lists keep their last contents.
+                  if ((!b || !s) && !failing) {
+                      spdlog::warn("cannot reload the shared blocklist/stolen list: {}",
+                                   !b ? b.error().message : s.error().message);
+                  }
+                  failing = !b || !s;
+                  lock.lock();
+              }
+          }) {}
+    ~shared_list_refresher() { stop(); }
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
 class housekeeping_thread {
 public:
     housekeeping_thread(smdp::smdp_service& service, std::chrono::seconds interval,
@@ -638,6 +681,10 @@ int run(const smdpp_config& c) {
     auto notifier = smdp::create_progress_notifier(nc, store_ref);
     notifier->start();
     housekeeping_thread housekeeping(**service, c.housekeeping_interval, *metrics);
+    std::optional<shared_list_refresher> refresher;
+    if (bc.kind == store::backend_kind::postgres) {
+        refresher.emplace(*wiring.blocks, *wiring.stolen, std::chrono::seconds(2));
+    }
 
     if (!c.port_file.empty() && !write_port_file(c.port_file, port)) {
         log->error("cannot write the port file {}", c.port_file.string());
@@ -652,6 +699,9 @@ int run(const smdpp_config& c) {
     log->info("signal {} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 
     housekeeping.stop();
+    if (refresher) {
+        refresher->stop();
+    }
     notifier->stop();
     server.stop();
     (*defenses)->stop();

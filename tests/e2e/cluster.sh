@@ -3,6 +3,7 @@
 # server and three esimguard-smdpp nodes sharing it. An order made through
 # node 1 is seen by node 3; node 1 is killed (SIGKILL); the device downloads
 # the order from node 2 with the matching ID; node 3 shows it installed.
+# Matching-ID guesses spread over nodes 2 and 3 add up to a block on both.
 # `down` leaves no node or database process and no directory behind.
 set -euo pipefail
 cli=$1
@@ -64,6 +65,27 @@ cc_args=()
 
 "$cli" order show --var "$v" "$order_id" > "$d/show2.out" || fail "order show on node 3"
 grep -q '^state: *installed' "$d/show2.out" || fail "not installed: $(cat "$d/show2.out")"
+
+# Guessing matching IDs from one address, spread over the two live nodes:
+# the risk counters are shared, so the 20th unknown matching ID (the default
+# rule's threshold) blocks the address, though neither node saw more than 10;
+# the block reaches the other node through the shared blocklist.
+guess() {
+  "$lpa" --sim-state "$d/card.json" --pki "$c/pki" --eid "$eid" --curve nist \
+    --ca "$c/pki/nist/ci.pem" profile download -s "${nodes[$1]#https://}" -m "GUESS-$2" 2>&1 || true
+}
+for i in $(seq 1 20); do
+  out=$(guess $((1 + i % 2)) "$i")
+  echo "$out" | grep -q "8.2.6" || fail "guess $i not refused as unknown: $out"
+done
+blocked_on=0
+for n in 1 2; do
+  for _ in $(seq 1 30); do
+    if guess "$n" "after" | grep -q "1.1/1.2"; then blocked_on=$((blocked_on + 1)); break; fi
+    sleep 0.2
+  done
+done
+[ "$blocked_on" = 2 ] || fail "the address is blocked on $blocked_on of 2 nodes after 20 guesses spread over them"
 
 "$root/scripts/cluster" down --dir "$c" || fail "down"
 [ ! -e "$c" ] || fail "down left $c"
