@@ -24,6 +24,7 @@ document.getElementById('signup-form').addEventListener('submit', async (ev) => 
   const r = await portal.call('POST', 'signup', {
     name: document.getElementById('signup-name').value,
     password: document.getElementById('signup-password').value,
+    email: document.getElementById('signup-email').value.trim(),
   });
   if (r.ok) { window.location.href = landing(r.data.role); return; }
   portal.show('signup-msg', r.data.error || 'sign-up failed', false, r.data.reasons);

@@ -307,6 +307,13 @@ private:
         }
         json body = json::object();
         if (post) {
+            // An HTML form can post text/plain that parses as JSON, but not
+            // application/json without a CORS preflight this server never
+            // grants: requiring it stops cross-site posts, sign-in included.
+            auto type = http::find_header(req.headers, "Content-Type");
+            if (!type || !type->starts_with("application/json")) {
+                return refuse(415, "send JSON (Content-Type: application/json)");
+            }
             if (!req.body.empty()) {
                 body = json::parse(req.body, nullptr, false);
                 if (body.is_discarded() || !body.is_object()) {
@@ -513,9 +520,16 @@ private:
         if (!name || !password) {
             return refuse(400, "a name and a password are needed");
         }
-        auto a =
-            create_account(*deps_.accounts, deps_.defense, *deps_.random, lower(*name), *password,
-                           store::portal_role::subscriber, std::nullopt, std::nullopt, now());
+        auto email = str_field(body, "email", 254).value_or("");
+        if (!email.empty() && (email.find('@') == std::string::npos ||
+                               std::any_of(email.begin(), email.end(), [](unsigned char ch) {
+                                   return ch <= ' ' || ch == 0x7f || ch == '<' || ch == '>';
+                               }))) {
+            return refuse(400, "this e-mail address is not valid");
+        }
+        auto a = create_account(*deps_.accounts, deps_.defense, *deps_.random, lower(*name),
+                                *password, store::portal_role::subscriber, std::nullopt,
+                                std::nullopt, now(), email);
         if (!a) {
             auto v = check_password(lower(*name), *password);
             audit(store::audit_kind::subscriber_action, "portal", req, "refused", "portal sign_up",
@@ -1484,7 +1498,8 @@ std::expected<store::portal_account, std::string>
 create_account(store::portal_store& accounts, store::defense_store* defense,
                crypto::random_source& random, std::string_view name, std::string_view password,
                store::portal_role role, std::optional<std::string> subscriber_id,
-               std::optional<std::string> operator_id, store::time_point now) {
+               std::optional<std::string> operator_id, store::time_point now,
+               std::string_view email) {
     if (!valid_name(name)) {
         return std::unexpected("a name is 3 to 64 letters, digits or . _ - @");
     }
@@ -1518,6 +1533,7 @@ create_account(store::portal_store& accounts, store::defense_store* defense,
             store::subscriber_record s;
             s.id = "sub-" + id->substr(0, 16);
             s.display_name = std::string(name);
+            s.email = std::string(email);
             s.created_at = now;
             if (auto r = defense->add_subscriber(s); !r) {
                 return std::unexpected("the subscriber could not be created");

@@ -125,12 +125,14 @@ create_portal(portal_config config, portal_deps deps);
 
 /// Creates an account with the password rule applied (used by the admin
 /// route, the first-run bootstrap and tests). For role subscriber a
-/// defense-store subscriber is created too unless `subscriber_id` is given.
+/// defense-store subscriber is created too unless `subscriber_id` is given,
+/// with `email` as where its alerts and step-up codes are mailed.
 /// Returns the account, or a sentence (weak password, name taken, …).
 [[nodiscard]] std::expected<store::portal_account, std::string>
 create_account(store::portal_store& accounts, store::defense_store* defense,
                crypto::random_source& random, std::string_view name, std::string_view password,
                store::portal_role role, std::optional<std::string> subscriber_id,
-               std::optional<std::string> operator_id, store::time_point now);
+               std::optional<std::string> operator_id, store::time_point now,
+               std::string_view email = {});
 
 } // namespace esimguard::portal

@@ -78,6 +78,7 @@ protected:
         r.path = target.substr(0, target.find('?'));
         if (!body.is_null()) {
             r.body = body.dump();
+            r.headers.push_back({"Content-Type", "application/json"});
         }
         if (!cookie.empty()) {
             r.headers.push_back({"Cookie", "other=1; __Host-esimguard=" + cookie});
@@ -464,6 +465,7 @@ TEST_F(portal_test, when_sign_up_tries_to_make_an_operator_then_only_the_admin_t
         json{{"name", "op1"}, {"password", strong}, {"role", "operator"}, {"operator_id", "opA"}}
             .dump();
     req.headers.push_back({"Authorization", "Bearer admin-token-0123456789"});
+    req.headers.push_back({"Content-Type", "application/json"});
     EXPECT_EQ(portal_->handle(req).status, 201);
     auto op = accounts_->find_account_by_name("op1");
     ASSERT_TRUE(op);
@@ -488,7 +490,33 @@ TEST_F(portal_test, when_a_request_body_is_not_json_then_it_is_a_400) {
     req.method = "POST";
     req.target = req.path = "/portal/api/signin";
     req.body = "{not json";
+    req.headers.push_back({"Content-Type", "application/json"});
     EXPECT_EQ(portal_->handle(req).status, 400);
+}
+
+TEST_F(portal_test, when_a_post_is_not_sent_as_json_then_it_is_refused_so_html_forms_cannot_post) {
+    sign_up("alice");
+    http::request req;
+    req.method = "POST";
+    req.target = req.path = "/portal/api/signin";
+    req.body = json{{"name", "alice"}, {"password", strong}}.dump();
+    req.headers.push_back({"Content-Type", "text/plain"});
+    EXPECT_EQ(portal_->handle(req).status, 415);
+    req.headers.back().value = "application/json";
+    EXPECT_EQ(portal_->handle(req).status, 200);
+}
+
+TEST_F(portal_test, when_sign_up_gives_an_email_then_the_subscriber_is_mailed_there) {
+    auto r = call("POST", "/portal/api/signup",
+                  json{{"name", "carol"}, {"password", strong}, {"email", "carol@example.org"}});
+    ASSERT_EQ(r.status, 201);
+    auto a = accounts_->find_account_by_name("carol");
+    ASSERT_TRUE(a && a->subscriber_id);
+    EXPECT_EQ(defense_.subscribers[*a->subscriber_id].email, "carol@example.org");
+    EXPECT_EQ(call("POST", "/portal/api/signup",
+                   json{{"name", "dave"}, {"password", strong}, {"email", "dave\r\nBcc: x@y"}})
+                  .status,
+              400);
 }
 
 } // namespace
