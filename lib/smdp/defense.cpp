@@ -502,7 +502,12 @@ std::optional<rsp::status> precheck(const context& ctx, call_trace& trace) {
     trace.refused_by = rule;
     count_refusal(ctx, rule);
     (void)apply(ctx, trace, d);
-    audit_decision(ctx, trace, "refused", rule, {{"function", std::string(trace.function)}});
+    if (!d.actions.empty()) {
+        // A plain blocklist hit is audited once, as the call's own event
+        // (outcome "blocked", the rule in its reason): a flood from a blocked
+        // address must not write two events per request.
+        audit_decision(ctx, trace, "refused", rule, {{"function", std::string(trace.function)}});
+    }
     auto status = refusal_status(ctx, trace, d);
     ctx.log->info("{} {} refused by {}", session_prefix("-", trace.eid), trace.function, rule);
     return status;

@@ -238,6 +238,25 @@ TEST_F(defended, when_a_device_keeps_sending_bad_signatures_then_its_address_is_
     EXPECT_TRUE(block_audited);
 }
 
+TEST_F(defended, when_a_forged_chain_keeps_coming_then_its_address_is_blocked) {
+    const std::string iccid = "8944000000000000333";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto ours = card_for(1);
+    for (int i = 0; i < 5; ++i) {
+        // A self-made CI/EUM/eUICC chain that names our CI to get past
+        // initiateAuthentication.
+        test_card forged(crypto::curve::nist_p256,
+                         shared_pki::get().euicc(crypto::curve::nist_p256, 1, true), true);
+        forged.ci_pkid = ours.ci_pkid;
+        auto r = authenticate(forged, o.activation_code.matching_id);
+        ASSERT_FALSE(r);
+    }
+    EXPECT_TRUE(blocks.match_ip(client.address).has_value());
+    EXPECT_EQ(alerts.by_rule("forged_device_chain").size(), 1u);
+    EXPECT_EQ(find_order(o.order.order_id).download_attempts, 0);
+}
+
 TEST_F(defended, when_matching_ids_are_guessed_then_the_guesser_is_blocked_and_others_are_not) {
     rules = {{.name = "matching_id_guessing",
               .kind = risk_event_kind::unknown_matching_id,
