@@ -444,16 +444,19 @@ head_file = "{head}"
     }
 
     /// The attacker's device: the forged chain, trusting the real CI (so that
-    /// it accepts the genuine server and names the real CI to it).
-    std::unique_ptr<device> forged_device() {
+    /// it accepts the genuine server and names the real CI to it). With
+    /// `claims_real_ci` its EUM certificate names the real CI's key too.
+    std::unique_ptr<device> forged_device(bool claims_real_ci = false) {
         const auto& pki = shared_pki::get();
         euicc::euicc_config c;
         c.eid = forged_eid;
         c.private_key_pem = pki.forged.euicc_key_pem;
         c.euicc_certificate_der = pki.forged.euicc_der;
-        c.eum_certificate_der = pki.forged.eum_der;
+        c.eum_certificate_der =
+            claims_real_ci ? pki.forged.eum_claiming_real_ci_der : pki.forged.eum_der;
         c.trusted_ci_certificates_der = {read_bytes(pki.curve_dir() / "ci.der")};
-        return std::make_unique<device>(std::move(c), dir_ / "forged.json");
+        return std::make_unique<device>(std::move(c),
+                                        dir_ / (claims_real_ci ? "impostor.json" : "forged.json"));
     }
 
     /// An ES9+ client of the LPA library connecting from `source`.
@@ -524,15 +527,18 @@ TEST_F(attack_test, a_forged_device_is_refused_then_its_address_blocked_and_an_a
     start_server({.forged_threshold = 3});
     auto o = order("8949449999999941010");
     auto attacker = forged_device();
-    ASSERT_TRUE(attacker && attacker->chip);
+    auto impostor = forged_device(true);
+    ASSERT_TRUE(attacker && attacker->chip && impostor && impostor->chip);
     const std::string from = "127.0.0.2";
 
-    // Below the threshold: refused on the chain (the EUM names a CI key the
-    // server does not have), each time after the full exchange.
-    for (int i = 0; i < 2; ++i) {
-        auto r = download(*attacker, ac(o), std::nullopt, from);
-        EXPECT_TRUE(refused_with(r, "8.11.1", "3.9")) << i;
-    }
+    // Below the threshold: refused on the chain, each time after the full
+    // exchange. An EUM naming a CI key the server does not have: 8.11.1/3.9.
+    auto first = download(*attacker, ac(o), std::nullopt, from);
+    EXPECT_TRUE(refused_with(first, "8.11.1", "3.9"));
+    // An EUM naming the real CI's key, with a signature the CI never made:
+    // the EUM certificate is invalid, 8.1.2/6.1.
+    auto second = download(*impostor, ac(o), std::nullopt, from);
+    EXPECT_TRUE(refused_with(second, "8.1.2", "6.1"));
     // The third forged chain fires the rule: refused, and the address blocked.
     auto third = download(*attacker, ac(o), std::nullopt, from);
     EXPECT_FALSE(third.has_value());
@@ -548,11 +554,13 @@ TEST_F(attack_test, a_forged_device_is_refused_then_its_address_blocked_and_an_a
     auto ok = download(*victim, ac(o), std::nullopt, "127.0.0.3");
     ASSERT_TRUE(ok.has_value()) << lpa::describe(ok.error());
     EXPECT_TRUE(attacker->chip->profiles().empty());
+    EXPECT_TRUE(impostor->chip->profiles().empty());
 
     expect_alert("forged_device_chain", "critical");
     const auto blocked = wait_for_audit("--ip", from, "blocked", "forged_device_chain");
     EXPECT_EQ(blocked.value("what", ""), "decision block_source");
     wait_for_audit("--ip", from, "refused", "8.11.1/3.9");
+    wait_for_audit("--ip", from, "refused", "8.1.2/6.1");
     wait_for_audit("--ip", from, "blocked", "1.1/1.2");
     auto list = admin("GET", "/admin/blocklist");
     EXPECT_NE(list.body.find(from), std::string::npos) << list.body;

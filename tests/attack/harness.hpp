@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -114,6 +115,10 @@ inline crypto::distinguished_name parse_rfc2253(std::string_view text) {
 /// certificate claiming the real CI's key identifier cannot be made with it.)
 struct forged_chain {
     bytes eum_der;
+    /// The same EUM certificate with its authority key identifier patched to
+    /// the real CI's: it now names the real CI by key too, and only its
+    /// signature is wrong.
+    bytes eum_claiming_real_ci_der;
     bytes euicc_der;
     std::string euicc_key_pem;
 };
@@ -179,7 +184,21 @@ inline std::optional<forged_chain> forge_chain(const fs::path& curve_dir, std::s
         ADD_FAILURE() << "forging the eUICC certificate: " << card.error().detail;
         return std::nullopt;
     }
-    return forged_chain{eum->der(), card->der(), card_key->to_pem()};
+    // Both identifiers are SHA-1 hashes (20 bytes), so the DER keeps its shape.
+    bytes patched = eum->der();
+    const auto fake_id = ci->subject_key_id();
+    const auto real_id = real_ci->subject_key_id();
+    if (!fake_id || !real_id || fake_id->size() != real_id->size()) {
+        ADD_FAILURE() << "CI key identifiers missing or of different lengths";
+        return std::nullopt;
+    }
+    auto at = std::search(patched.begin(), patched.end(), fake_id->begin(), fake_id->end());
+    if (at == patched.end()) {
+        ADD_FAILURE() << "the forged EUM does not carry its CI's key identifier";
+        return std::nullopt;
+    }
+    std::copy(real_id->begin(), real_id->end(), at);
+    return forged_chain{eum->der(), std::move(patched), card->der(), card_key->to_pem()};
 }
 
 /// One test PKI (NIST only: it is the slow part) and the forged chain, made
