@@ -582,7 +582,9 @@ json audit_event_json(const store::audit_event& e) {
 // and DELETE carry them there).
 json params_of(const http::request& req, const json& body) {
     json p = body.is_object() ? body : json::object();
-    for (auto& [k, v] : query_params(req.target).items()) {
+    // A named object: items() of a temporary would dangle inside the loop.
+    const json query = query_params(req.target);
+    for (const auto& [k, v] : query.items()) {
         if (!p.contains(k)) {
             p[k] = v;
         }
