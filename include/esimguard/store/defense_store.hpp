@@ -157,9 +157,8 @@ public:
     [[nodiscard]] virtual result<void> add_alert(const alert_row& row) = 0;
     [[nodiscard]] virtual result<std::vector<alert_row>> list_alerts(const alert_query& q) = 0;
     /// not_found when unknown. Acknowledging twice keeps the first.
-    [[nodiscard]] virtual result<alert_row> acknowledge_alert(std::string_view id,
-                                                              std::string_view by,
-                                                              time_point now) = 0;
+    [[nodiscard]] virtual result<alert_row>
+    acknowledge_alert(std::string_view id, std::string_view by, time_point now) = 0;
 
     // ---- subscribers and lines -----------------------------------------
     /// conflict if the id exists.
@@ -172,9 +171,9 @@ public:
     /// Compare-and-set of totp_last_step: succeeds only when the stored
     /// value equals `expected`, so that one code is never accepted twice
     /// across threads or nodes. state_mismatch otherwise.
-    [[nodiscard]] virtual result<void>
-    advance_totp_step(std::string_view subscriber_id, std::optional<std::int64_t> expected,
-                      std::int64_t step) = 0;
+    [[nodiscard]] virtual result<void> advance_totp_step(std::string_view subscriber_id,
+                                                         std::optional<std::int64_t> expected,
+                                                         std::int64_t step) = 0;
 
     /// Links an ICCID to a subscriber (replacing an earlier link).
     /// not_found for an unknown subscriber.
@@ -187,9 +186,8 @@ public:
     [[nodiscard]] virtual result<std::vector<line_record>>
     list_lines(std::string_view subscriber_id) = 0;
     /// Freezes (reason set) or thaws (nullopt) a line. not_found.
-    [[nodiscard]] virtual result<line_record> set_line_frozen(std::string_view iccid,
-                                                              std::optional<std::string> reason,
-                                                              time_point now) = 0;
+    [[nodiscard]] virtual result<line_record>
+    set_line_frozen(std::string_view iccid, std::optional<std::string> reason, time_point now) = 0;
     /// Sets whether a new EID needs the subscriber's approval. not_found.
     [[nodiscard]] virtual result<line_record> set_step_up_on_new_eid(std::string_view iccid,
                                                                      bool on) = 0;
@@ -202,8 +200,8 @@ public:
     [[nodiscard]] virtual result<void> add_approval(const approval_record& a) = 0;
     [[nodiscard]] virtual result<approval_record> find_approval(std::string_view id) = 0;
     /// The newest approval for (order, eid), if any.
-    [[nodiscard]] virtual result<approval_record>
-    find_approval_for(std::string_view order_id, std::string_view eid) = 0;
+    [[nodiscard]] virtual result<approval_record> find_approval_for(std::string_view order_id,
+                                                                    std::string_view eid) = 0;
     /// Pending approvals of a subscriber, newest first.
     [[nodiscard]] virtual result<std::vector<approval_record>>
     list_approvals(std::string_view subscriber_id, bool pending_only) = 0;
