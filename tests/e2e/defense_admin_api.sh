@@ -3,7 +3,7 @@
 # HTTPS, driven by `esimguard ... --url --token-file` and by curl: no token
 # is 401; blocklist, stolen list, subscribers, lines (freeze/thaw), alerts,
 # audit show/verify work and refuse bad input with a JSON error; every change
-# is an admin_action event, and after the server stops `esimguard audit
+# (an order released from a pause included) is an admin_action event, and after the server stops `esimguard audit
 # verify --db` passes on what the group-commit writer wrote. The admin token
 # never reaches the log.
 set -euo pipefail
@@ -23,7 +23,8 @@ fail() { echo "FAIL: $*"; [ -f "$d/server.log" ] && tail -n 30 "$d/server.log"; 
 eid=89049032123451234512345678901235
 iccid=89440000000000010001
 "$cli" pki init --dir "$d/pki" --curve nist --host localhost >/dev/null
-(umask 077; head -c 24 /dev/urandom | xxd -p -c 64 > "$d/admin.token")
+(umask 077; head -c 24 /dev/urandom | xxd -p -c 64 > "$d/admin.token"
+ head -c 24 /dev/urandom | xxd -p -c 64 > "$d/operator.es2.token")
 "$server" --pki "$d/pki" --db "$d/esimguard.db" --port 0 --port-file "$d/port" \
   --admin-token-file "$d/admin.token" --log-file "$d/server.log" &
 pid=$!
@@ -71,6 +72,21 @@ code=$(c -o /dev/null -w '%{http_code}' -X POST "$url/admin/lines/12/freeze")
 code=$(c -o /dev/null -w '%{http_code}' -X POST "$url/admin/orders/no-such-order/release")
 [ "$code" = 404 ] || fail "release of an unknown order: HTTP $code"
 
+# ---- order release: a paused order is unlocked (and audited) ----
+echo "$url" > "$d/server-url"
+echo op-defense > "$d/operator-id"
+"$cli" order seed --var "$d" --profiles 1 --wait 10 > "$d/seed.out" || fail "order seed: $(cat "$d/seed.out")"
+"$cli" order create --var "$d" > "$d/order.out" || fail "order create: $(cat "$d/order.out")"
+order_id=$(sed -n 's/^order: *//p' "$d/order.out")
+order_iccid=$(sed -n 's/^profile (ICCID): *//p' "$d/order.out")
+[ -n "$order_id" ] || fail "no order id: $(cat "$d/order.out")"
+# Paused as the risk engine pauses an order (another process on the same file).
+sqlite3 "$d/esimguard.db" "UPDATE orders SET locked = 1, lock_reason = 'risk:cc_brute_force' WHERE order_id = '$order_id'"
+c "$url/admin/orders/$order_id" | grep -q '"locked":true' || fail "order not locked"
+c -X POST "$url/admin/orders/$order_id/release" > "$d/release"
+grep -q '"locked":false' "$d/release" || fail "release: $(cat "$d/release")"
+c "$url/admin/orders/$order_id" | grep -q '"locked":false' || fail "order still locked after release"
+
 # ---- alerts and audit ----
 "$cli" alerts list "${api[@]}" > "$d/alerts" || fail "alerts list via API: $(cat "$d/alerts")"
 code=$(c -o /dev/null -w '%{http_code}' -X POST "$url/admin/alerts/nope/ack")
@@ -87,5 +103,7 @@ kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?; pid=
 "$cli" audit show --db "$d/esimguard.db" --iccid "$iccid" > "$d/show"
 grep -q "line_freeze" "$d/show" || fail "audit show lacks the freeze: $(cat "$d/show")"
 grep -q "line_thaw" "$d/show" || fail "audit show lacks the thaw"
+"$cli" audit show --db "$d/esimguard.db" --iccid "$order_iccid" | grep -q "order_release" \
+  || fail "audit show lacks the order release"
 if grep -qF -- "$(cat "$d/admin.token")" "$d/server.log"; then fail "the admin token is in the log"; fi
 echo "PASS"
