@@ -3,7 +3,8 @@
 # server and three esimguard-smdpp nodes sharing it. An order made through
 # node 1 is seen by node 3; node 1 is killed (SIGKILL); the device downloads
 # the order from node 2 with the matching ID; node 3 shows it installed.
-# Matching-ID guesses spread over nodes 2 and 3 add up to a block on both.
+# Matching-ID guesses spread over nodes 2 and 3 add up to a block on both;
+# the audit chain all nodes appended to verifies whole.
 # `down` leaves no node or database process and no directory behind.
 set -euo pipefail
 cli=$1
@@ -86,6 +87,20 @@ for n in 1 2; do
   done
 done
 [ "$blocked_on" = 2 ] || fail "the address is blocked on $blocked_on of 2 nodes after 20 guesses spread over them"
+
+# Every node appended to one audit chain; with the shared head file it
+# verifies whole from any node, also from one that did not write the last
+# event (node 3 writes it here, node 2 verifies).
+guess 2 "last" >/dev/null
+verify=""
+for _ in $(seq 1 20); do
+  verify=$(curl -sf --cacert "$c/pki/nist/ci.pem" -H "Authorization: Bearer $(cat "$c/admin.token")" \
+    "${nodes[1]}/admin/audit/verify") || fail "audit verify on node 2"
+  [ "$(echo "$verify" | jq -r .ok)" = true ] && break
+  sleep 0.2
+done
+[ "$(echo "$verify" | jq -r .ok)" = true ] || fail "audit chain across nodes: $verify"
+[ "$(echo "$verify" | jq -r .events_checked)" -gt 20 ] || fail "too few audit events: $verify"
 
 "$root/scripts/cluster" down --dir "$c" || fail "down"
 [ ! -e "$c" ] || fail "down left $c"
