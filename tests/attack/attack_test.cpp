@@ -364,12 +364,16 @@ head_file = "{head}"
 
     /// Asserts that the alert of `rule` went out: a webhook delivery with a
     /// valid HMAC, and a mail to `mail_to` (the security team by default).
-    void expect_alert(std::string_view rule, std::string_view severity,
-                      std::string_view mail_to = security_team,
-                      std::string_view mail_subject_part = {}) {
+    /// Returns the alert as the webhook delivered it.
+    std::optional<defense::alert> expect_alert(std::string_view rule, std::string_view severity,
+                                               std::string_view mail_to = security_team,
+                                               std::string_view mail_subject_part = {}) {
         auto d = webhook_->wait_for_rule(rule);
-        ASSERT_TRUE(d.has_value()) << "no webhook delivery for " << rule << "; got "
-                                   << webhook_->deliveries().size() << " deliveries";
+        if (!d) {
+            ADD_FAILURE() << "no webhook delivery for " << rule << "; got "
+                          << webhook_->deliveries().size() << " deliveries";
+            return std::nullopt;
+        }
         EXPECT_TRUE(d->signature_ok) << "webhook HMAC does not verify: " << d->signature;
         EXPECT_EQ(defense::to_string(d->alert->severity), severity);
         const std::string subject_part =
@@ -389,6 +393,7 @@ head_file = "{head}"
         }
         EXPECT_TRUE(mailed) << "no mail to " << mail_to << " about " << subject_part << " among "
                             << mails.size() << " mails";
+        return d->alert;
     }
 
     /// A profile for `iccid`, then an order for it; the order's JSON (with the
@@ -556,7 +561,10 @@ TEST_F(attack_test, a_forged_device_is_refused_then_its_address_blocked_and_an_a
     EXPECT_TRUE(attacker->chip->profiles().empty());
     EXPECT_TRUE(impostor->chip->profiles().empty());
 
-    expect_alert("forged_device_chain", "critical");
+    const auto alert = expect_alert("forged_device_chain", "critical");
+    ASSERT_TRUE(alert.has_value());
+    EXPECT_EQ(alert->evidence.ip, from);
+    EXPECT_EQ(alert->evidence.count, 3u);
     const auto blocked = wait_for_audit("--ip", from, "blocked", "forged_device_chain");
     EXPECT_EQ(blocked.value("what", ""), "decision block_source");
     wait_for_audit("--ip", from, "refused", "8.11.1/3.9");
@@ -600,7 +608,9 @@ TEST_F(attack_test, matching_id_guessing_blocks_the_address_and_other_addresses_
     auto ok2 = download(*bystander, ac(o2), std::nullopt, "127.0.1.6");
     ASSERT_TRUE(ok2.has_value()) << lpa::describe(ok2.error());
 
-    expect_alert("matching_id_guessing", "warning");
+    const auto alert = expect_alert("matching_id_guessing", "warning");
+    ASSERT_TRUE(alert.has_value());
+    EXPECT_EQ(alert->evidence.ip, from);
     wait_for_audit("--ip", from, "blocked", "matching_id_guessing");
     wait_for_audit("--ip", "127.0.0.5", "ok", "");
     const auto m = metrics();
@@ -639,10 +649,12 @@ TEST_F(attack_test, confirmation_code_brute_force_locks_the_order_and_mails_the_
     EXPECT_EQ(shown["locked"], true);
     EXPECT_EQ(shown["cc_failures"], 3);
 
-    expect_alert("cc_brute_force", "warning");
+    const auto alert = expect_alert("cc_brute_force", "warning");
+    ASSERT_TRUE(alert.has_value());
+    EXPECT_EQ(alert->evidence.iccid, iccid);
     // The subscriber is told, by mail to their own address.
-    expect_alert("cc_brute_force", "warning", "ada@subscriber.test",
-                 "Security alert on your mobile line");
+    (void)expect_alert("cc_brute_force", "warning", "ada@subscriber.test",
+                       "Security alert on your mobile line");
     wait_for_audit("--iccid", iccid, "refused", "8.2.7/3.8");
     wait_for_audit("--iccid", iccid, "paused", "cc_brute_force");
     const auto m = metrics();
@@ -703,7 +715,9 @@ TEST_F(attack_test, a_download_to_an_eid_reported_stolen_is_refused_and_alerted)
     EXPECT_TRUE(refused_with(r, "8.1.1", "3.8"));
     EXPECT_TRUE(phone->chip->profiles().empty());
     EXPECT_EQ(show_order(o)["state"], "released");
-    expect_alert("download_to_stolen_eid", "critical");
+    const auto alert = expect_alert("download_to_stolen_eid", "critical");
+    ASSERT_TRUE(alert.has_value());
+    EXPECT_EQ(alert->evidence.eid, stolen_eid);
     wait_for_audit("--eid", stolen_eid, "blocked", "8.1.1/3.8");
     EXPECT_GE(metric_value(metrics(), "smdp_defense_refusals_total"), 1);
 
