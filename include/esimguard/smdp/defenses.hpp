@@ -75,7 +75,8 @@ struct smdp_defenses {
     defense::risk_engine* risk = nullptr;
     /// Consulted directly only when `risk` is null (the engine consults it itself).
     defense::blocklist* blocks = nullptr;
-    /// Consulted directly only when `risk` is null.
+    /// Consulted directly when `risk` is null; with an engine, only to word
+    /// the refusal of a stolen device.
     defense::stolen_devices* stolen = nullptr;
     /// Where alerts go (the dispatcher: webhook, mail, inbox).
     defense::alert_notifier* alerts = nullptr;
