@@ -83,6 +83,10 @@ struct audit_entry {
     /// A JSON object as text; empty means {}. Stored compact with sorted
     /// keys. Must not carry codes, keys or secrets.
     std::string detail_json;
+    /// When it happened, if the caller knows better than the chain's clock
+    /// at append time (audit_writer stamps entries when submitted, so that a
+    /// queued event keeps the time of the call, not of its batch).
+    std::optional<store::time_point> at = std::nullopt;
 };
 
 /// The canonical encoding E of an event (see the file comment). Reads every

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace esimguard::defense {
@@ -36,6 +37,9 @@ struct audit_writer_config {
     /// Where esimguard_audit_{submitted,written,failed,batches,blocked}_total
     /// go, if anywhere.
     std::shared_ptr<http::metrics_registry> metrics = nullptr;
+    /// Stamps entries that come without a time when they are submitted (in
+    /// submission order, so times follow seq); system_clock when unset.
+    std::function<store::time_point()> clock = nullptr;
 };
 
 /// A point-in-time copy of the writer's counters.

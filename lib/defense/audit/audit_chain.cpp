@@ -245,7 +245,7 @@ audit_result<store::audit_event> audit_chain::append(const audit_entry& entry) {
     auto stored = log_->append(
         [&](const std::optional<store::audit_head>& head) -> store::result<store::audit_event> {
             // Stamped under the lock, so times follow seq within a process.
-            return seal_event(entry, *detail, head, config_.clock());
+            return seal_event(entry, *detail, head, entry.at ? *entry.at : config_.clock());
         });
     if (!stored) {
         return std::unexpected(from_store(stored.error()));
@@ -285,7 +285,8 @@ audit_chain::append_batch(std::span<const audit_entry> entries) {
         out.reserve(entries.size());
         std::optional<store::audit_head> h = head;
         for (std::size_t i = 0; i < entries.size(); ++i) {
-            out.push_back(seal_event(entries[i], details[i], h, config_.clock()));
+            out.push_back(seal_event(entries[i], details[i], h,
+                                     entries[i].at ? *entries[i].at : config_.clock()));
             h = store::audit_head{out.back().seq, out.back().hash};
         }
         return out;

@@ -47,6 +47,9 @@ struct audit_writer::impl {
         config.queue_capacity = std::max<std::size_t>(config.queue_capacity, 1);
         config.max_batch = std::max<std::size_t>(config.max_batch, 1);
         config.max_attempts = std::max(config.max_attempts, 1u);
+        if (!config.clock) {
+            config.clock = [] { return std::chrono::system_clock::now(); };
+        }
         if (config.metrics) {
             auto& r = *config.metrics;
             m_submitted = &r.counter("esimguard_audit_submitted_total", "Audit events submitted");
@@ -155,6 +158,11 @@ audit_result<std::uint64_t> audit_writer::submit(audit_entry entry) {
         ++d.c.refused;
         return std::unexpected(
             audit_error{audit_errc::invalid_argument, "audit writer is stopped"});
+    }
+    // Stamped under the queue lock: the queue's order is the chain's order,
+    // so times follow seq as they do for direct appends.
+    if (!entry.at) {
+        entry.at = d.config.clock();
     }
     d.queue.push_back(std::move(entry));
     auto ticket = ++d.next_ticket;

@@ -284,6 +284,29 @@ TEST_F(audit_writer_test,
     EXPECT_EQ(w.counters().written, 1u);
 }
 
+TEST_F(audit_writer_test, when_entries_wait_in_the_queue_then_they_keep_the_time_of_submission) {
+    audit_writer_config cfg;
+    std::atomic<int> calls{0};
+    cfg.clock = [&] { return t0 + std::chrono::hours(1) + std::chrono::seconds(++calls); };
+    audit_writer w(*chain_, cfg);
+    log_->close_gate();
+    ASSERT_TRUE(w.submit(entry(0)).has_value());
+    ASSERT_TRUE(w.submit(entry(1)).has_value());
+    auto given = entry(2);
+    given.at = t0 + std::chrono::hours(5);
+    ASSERT_TRUE(w.submit(given).has_value());
+    log_->open_gate();
+    ASSERT_TRUE(w.flush().has_value());
+    auto events = chain_->activation_records({});
+    ASSERT_TRUE(events.has_value());
+    ASSERT_EQ(events->size(), 3u);
+    EXPECT_EQ(events->at(0).at, t0 + std::chrono::hours(1) + std::chrono::seconds(1));
+    EXPECT_EQ(events->at(1).at, t0 + std::chrono::hours(1) + std::chrono::seconds(2));
+    EXPECT_EQ(events->at(2).at, t0 + std::chrono::hours(5));
+    EXPECT_EQ(calls.load(), 2);
+    EXPECT_TRUE(chain_->verify()->ok);
+}
+
 TEST_F(audit_writer_test, when_an_entry_is_invalid_then_submit_refuses_it_and_counts) {
     audit_writer w(*chain_);
     auto bad = entry(1);
