@@ -37,6 +37,8 @@ struct bench_args {
     std::size_t prefill = 0;
     /// Every k-th download declines the profile, so that the LPA sends cancelSession.
     std::size_t cancel_every = 0;
+    /// Downloads per eUICC of the pool (the default rules refuse the 5th per EID a day).
+    std::size_t downloads_per_euicc = 4;
     /// initiateAuthentication only, this many sessions left open; memory per session.
     std::size_t sessions = 0;
     std::string url;
@@ -81,11 +83,10 @@ struct work_order {
     std::string confirmation_code;
 };
 
-/// A simulated device's card: the eUICC config, loaded once (PEM parsing is
-/// not part of what is measured), and the state file it starts afresh from.
+/// One eUICC of the pool: its config, made once (key and certificate
+/// handling are not part of what is measured).
 struct device_card {
     euicc::euicc_config config;
-    fs::path state_file;
 };
 
 /// Thread-safe sink of what the devices measured; times are relative to start.
@@ -134,7 +135,13 @@ struct environment {
     /// host:port of every node the calls are spread over.
     std::vector<std::string> nodes;
     std::vector<work_order> orders;
+    /// The eUICC pool; download i uses card i / downloads_per_card.
     std::vector<device_card> cards;
+    std::size_t downloads_per_card = 4;
+    /// Simulated devices (threads); device d keeps its card state in
+    /// cards_dir/device-<d>.json, reset before each download.
+    std::size_t devices = 1;
+    fs::path cards_dir;
     /// Server processes whose CPU time is charged to the run.
     std::vector<pid_t> server_pids;
     /// The child we started (stopped at the end), if any.

@@ -100,6 +100,10 @@ void register_bench_command(CLI::App& app) {
                   "Extra released orders written into the store before the run");
     b->add_option("--cancel-every", a->cancel_every,
                   "Every k-th device declines the profile: the LPA sends cancelSession");
+    b->add_option("--downloads-per-euicc", a->downloads_per_euicc,
+                  "Downloads each eUICC of the pool does (the server's default rules refuse the "
+                  "5th per EID in 24 h)")
+        ->capture_default_str();
     b->add_option("--sessions", a->sessions,
                   "Only open this many RSP sessions (initiateAuthentication) and report the "
                   "server's memory and database growth per pending session");

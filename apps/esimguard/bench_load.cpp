@@ -221,11 +221,11 @@ step<std::unique_ptr<lpa::es9p_client>> make_client(const environment& env, reco
 }
 
 // One download with a fresh card state; the key key of error_key() when it fails.
-std::string one_download(device_card& card, lpa::es9p_client& client, const work_order& order,
-                         bool decline) {
+std::string one_download(const device_card& card, const fs::path& state_file,
+                         lpa::es9p_client& client, const work_order& order, bool decline) {
     std::error_code ec;
-    fs::remove(card.state_file, ec);
-    auto chip = euicc::create_euicc(card.config, card.state_file);
+    fs::remove(state_file, ec);
+    auto chip = euicc::create_euicc(card.config, state_file);
     if (!chip) {
         return "bench_card_setup";
     }
@@ -256,7 +256,8 @@ std::string one_download(device_card& card, lpa::es9p_client& client, const work
     return {};
 }
 
-// Prints a progress line to stderr once per second until stopped.
+// Prints a progress line to stderr once per second until stopped, and a
+// last one when stopped (so that even a run shorter than a second shows one).
 class progress_line {
 public:
     progress_line(const recorder& rec, bool quiet, std::optional<std::size_t> target,
@@ -268,7 +269,9 @@ public:
         thread_ = std::thread([this, target, what] {
             std::size_t last = 0;
             std::unique_lock lock(mutex_);
-            while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+            bool stopping = false;
+            while (!stopping) {
+                stopping = cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
                 const std::size_t done = rec_.completed();
                 const double t =
                     std::chrono::duration<double>(steady::now() - rec_.start()).count();
@@ -328,7 +331,7 @@ step<run_result> run_load(const bench_args& a, environment& env) {
     if (env.orders.empty()) {
         return fail("no orders to download");
     }
-    const std::size_t devices = env.cards.size();
+    const std::size_t devices = env.devices;
     recorder rec(steady::now());
     std::vector<std::unique_ptr<lpa::es9p_client>> clients;
     for (std::size_t d = 0; d < devices; ++d) {
@@ -371,7 +374,9 @@ step<run_result> run_load(const bench_args& a, environment& env) {
                     const bool decline = a.cancel_every > 0 && (i + 1) % a.cancel_every == 0;
                     const auto s = steady::now();
                     const std::string err =
-                        one_download(env.cards[d], *clients[d], env.orders[i], decline);
+                        one_download(env.cards[(i / env.downloads_per_card) % env.cards.size()],
+                                     env.cards_dir / fmt::format("device-{}.json", d), *clients[d],
+                                     env.orders[i], decline);
                     const auto e = steady::now();
                     rec.download(std::chrono::duration_cast<std::chrono::microseconds>(e - s), err);
                     if (deadline && e >= *deadline) {
@@ -413,7 +418,7 @@ step<sessions_result> run_sessions(const bench_args& a, environment& env) {
     }
     const pid_t pid = env.server_pids.front();
     // EUICCInfo1 from a real simulated card, so that the server picks a CI.
-    const fs::path scratch = env.cards.front().state_file.string() + ".sessions";
+    const fs::path scratch = env.cards_dir / "sessions.json";
     auto chip = euicc::create_euicc(env.cards.front().config, scratch);
     if (!chip) {
         return fail("cannot create the eUICC for the sessions test");
@@ -443,7 +448,7 @@ step<sessions_result> run_sessions(const bench_args& a, environment& env) {
     {
         progress_line progress(rec, a.quiet, a.sessions, "sessions");
         std::vector<std::thread> threads;
-        for (std::size_t d = 0; d < env.cards.size(); ++d) {
+        for (std::size_t d = 0; d < env.devices; ++d) {
             threads.emplace_back([&, d] {
                 auto c = make_client(env, rec, d);
                 if (!c) {

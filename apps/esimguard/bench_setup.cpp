@@ -12,6 +12,7 @@
 
 #include "esimguard/asn1/iccid.hpp"
 #include "esimguard/core/bytes.hpp"
+#include "esimguard/crypto/cert_builder.hpp"
 #include "esimguard/crypto/hash.hpp"
 #include "esimguard/crypto/random.hpp"
 #include "esimguard/http/client.hpp"
@@ -29,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -44,6 +46,14 @@ using json = nlohmann::json;
 
 constexpr std::string_view operator_id = "bench";
 constexpr std::string_view profile_type = "bench";
+
+step<std::string> read_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+        return fail(fmt::format("cannot read {}", p.string()));
+    }
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 std::int64_t micros(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
@@ -406,42 +416,6 @@ step<environment> set_up(const bench_args& a, const fs::path& self_exe) {
         }
     }
 
-    // One eUICC per concurrent device, each doing many downloads: issuing a
-    // certificate per download would measure the EUM, not the SM-DP+.
-    // Card state files live in memory when /dev/shm exists: the simulated
-    // card fsyncs after every change, which is the device's cost, not ours.
-    fs::path cards_dir = env.dir / "cards";
-    if (fs::is_directory("/dev/shm")) {
-        std::string tmpl = "/dev/shm/esimguard-bench-cards-XXXXXX";
-        if (::mkdtemp(tmpl.data()) != nullptr) {
-            cards_dir = tmpl;
-        }
-    }
-    fs::create_directories(cards_dir, ec);
-    const std::size_t devices = std::max<std::size_t>(1, a.concurrency);
-    auto eid_base = random_digits(10);
-    if (!eid_base) {
-        return std::unexpected(eid_base.error());
-    }
-    for (std::size_t i = 0; i < devices; ++i) {
-        auto eid = pki::eid_with_check_digits(
-            fmt::format("{}{}{:012}", pki::test_eid_prefix, *eid_base, i));
-        if (!eid) {
-            return fail("cannot make an EID");
-        }
-        if (auto r = pki::issue_euicc(env.pki_dir, *eid, env.curve, now); !r) {
-            return fail(fmt::format("eUICC certificate failed: {}", r.error().detail));
-        }
-        auto cfg = euicc::load_euicc_from_pki(env.pki_dir, env.curve, *eid);
-        if (!cfg) {
-            return fail(fmt::format("cannot load the eUICC: {}", cfg.error().detail));
-        }
-        if (i == 0) {
-            env.first_eid = *eid;
-        }
-        env.cards.push_back(device_card{std::move(*cfg), cards_dir / fmt::format("{}.json", *eid)});
-    }
-
     std::size_t work = 0;
     if (a.sessions > 0) {
         work = 0;
@@ -452,6 +426,91 @@ step<environment> set_up(const bench_args& a, const fs::path& self_exe) {
                             : static_cast<std::size_t>(std::max(1.0, *a.duration_s) * 1000.0);
     }
 
+    // A pool of eUICCs, each doing --downloads-per-euicc downloads: the
+    // server's risk engine refuses an EID that pulls many profiles (by default
+    // the 5th in 24 h), as it should, so one card per device would soon be
+    // refused. The first card comes from the PKI on disk (the usual path);
+    // the others are issued in memory by the EUM key, which costs a key
+    // generation and a signature each instead of files and a chain check.
+    // Card state files (one per device thread) live in memory when /dev/shm
+    // exists: the simulated card fsyncs after every change, which is the
+    // device's cost, not the server's.
+    env.cards_dir = env.dir / "cards";
+    if (fs::is_directory("/dev/shm")) {
+        std::string tmpl = "/dev/shm/esimguard-bench-cards-XXXXXX";
+        if (::mkdtemp(tmpl.data()) != nullptr) {
+            env.cards_dir = tmpl;
+        }
+    }
+    fs::create_directories(env.cards_dir, ec);
+    env.devices = std::max<std::size_t>(1, a.concurrency);
+    env.downloads_per_card = std::max<std::size_t>(1, a.downloads_per_euicc);
+    const std::size_t pool =
+        std::max(env.devices, (work + env.downloads_per_card - 1) / env.downloads_per_card);
+    auto eid_base = random_digits(8);
+    if (!eid_base) {
+        return std::unexpected(eid_base.error());
+    }
+    auto eid_of = [&](std::size_t i) {
+        return pki::eid_with_check_digits(
+            fmt::format("{}{}{:014}", pki::test_eid_prefix, *eid_base, i));
+    };
+    auto first_eid = eid_of(0);
+    if (!first_eid) {
+        return fail("cannot make an EID");
+    }
+    if (auto r = pki::issue_euicc(env.pki_dir, *first_eid, env.curve, now); !r) {
+        return fail(fmt::format("eUICC certificate failed: {}", r.error().detail));
+    }
+    auto first_cfg = euicc::load_euicc_from_pki(env.pki_dir, env.curve, *first_eid);
+    if (!first_cfg) {
+        return fail(fmt::format("cannot load the eUICC: {}", first_cfg.error().detail));
+    }
+    env.first_eid = *first_eid;
+    env.cards.push_back(device_card{*first_cfg});
+    if (pool > 1) {
+        const fs::path cdir = env.pki_dir / pki::curve_dir_name(env.curve);
+        auto eum_pem = read_text(cdir / "eum.pem");
+        auto eum_key_pem = read_text(cdir / "eum.key.pem");
+        if (!eum_pem || !eum_key_pem) {
+            return fail(fmt::format("the EUM certificate or key is missing in {}", cdir.string()));
+        }
+        auto eum = crypto::certificate::from_pem(*eum_pem);
+        auto eum_key = crypto::private_key::from_pem(*eum_key_pem);
+        if (!eum || !eum_key) {
+            return fail("cannot load the EUM certificate or key");
+        }
+        auto eum_signer = crypto::create_software_signer(std::move(*eum_key));
+        for (std::size_t i = 1; i < pool; ++i) {
+            auto eid = eid_of(i);
+            auto key = crypto::private_key::generate(env.curve);
+            auto serial = crypto::random_bytes(16);
+            if (!eid || !key || !serial) {
+                return fail("cannot make an eUICC");
+            }
+            (*serial)[0] &= 0x7F; // a positive serial number
+            crypto::cert_request r{
+                .subject = {{"O", "esimguard test EUM"},
+                            {"serialNumber", *eid},
+                            {"CN", "esimguard test eUICC"}},
+                .subject_key = key->public_part(),
+                .serial = std::move(*serial),
+                .not_before = now - std::chrono::hours(1),
+                .not_after = now + std::chrono::days(365),
+                .key_usage = crypto::key_usage::digital_signature,
+                .policy_oids = {std::string(crypto::policy_oid(crypto::cert_role::euicc))}};
+            auto cert = crypto::issue_certificate(r, *eum, *eum_signer);
+            if (!cert) {
+                return fail(fmt::format("eUICC certificate failed: {}", cert.error().detail));
+            }
+            euicc::euicc_config cfg = *first_cfg;
+            cfg.eid = *eid;
+            cfg.key = crypto::create_software_signer(std::move(*key));
+            cfg.private_key_pem.clear();
+            cfg.euicc_certificate_der = cert->der();
+            env.cards.push_back(device_card{std::move(cfg)});
+        }
+    }
     if (external) {
         for (const auto& u : a.nodes) {
             env.nodes.push_back(host_of(u));
@@ -537,12 +596,9 @@ void tear_down(environment& env) {
             env.child.reset();
         }
     }
-    if (!env.cards.empty()) {
+    if (env.cards_dir.string().starts_with("/dev/shm/")) {
         std::error_code ec;
-        const fs::path cards_dir = env.cards.front().state_file.parent_path();
-        if (cards_dir.string().starts_with("/dev/shm/")) {
-            fs::remove_all(cards_dir, ec);
-        }
+        fs::remove_all(env.cards_dir, ec);
     }
 }
 
