@@ -325,7 +325,14 @@ step<std::vector<work_order>> orders_via_admin(const bench_args& a, const enviro
         return std::unexpected(salt.error());
     }
     const std::string op = fmt::format("bench-{}", *salt);
-    if (auto r = post("/admin/operators", json{{"id", op}, {"display_name", "esimguard bench"}});
+    // The bench never calls ES2+, but an operator must have a credential.
+    auto es2_token = random_hex(24);
+    if (!es2_token) {
+        return std::unexpected(es2_token.error());
+    }
+    if (auto r =
+            post("/admin/operators",
+                 json{{"id", op}, {"display_name", "esimguard bench"}, {"es2_token", *es2_token}});
         !r) {
         return std::unexpected(r.error());
     }
