@@ -183,6 +183,9 @@ std::expected<void, std::string> read_tables(const toml::table& root, smdpp_conf
     smdp.duration("order_ttl_seconds", c.order_ttl, 1, max_s);
     smdp.integer("download_attempt_limit", c.download_attempt_limit, 1, 1000);
     smdp.integer("cc_retry_limit", c.cc_retry_limit, 1, 1000);
+    smdp.strings("crl_urls", c.crl_urls);
+    smdp.duration("crl_refresh_seconds", c.crl_refresh_interval, 60, 7 * 24 * 3600);
+    smdp.duration("list_reload_seconds", c.list_reload_interval, 1, 3600);
     smdp.check_unknown();
 
     auto store = section("store");

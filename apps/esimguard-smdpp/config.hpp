@@ -53,6 +53,14 @@ struct smdpp_config {
     std::chrono::seconds order_ttl{30 * 24 * 3600};
     int download_attempt_limit = 3;
     int cc_retry_limit = 3;
+    /// CRL distribution points fetched every crl_refresh_interval; each CRL
+    /// must be signed by a CA of pki_dir (pki::add_crl).
+    std::vector<std::string> crl_urls;
+    std::chrono::seconds crl_refresh_interval{3600};
+    /// How often the blocklist and stolen list are reloaded from the store,
+    /// so that CLI changes made on the database (and other nodes' changes on
+    /// PostgreSQL, every 2 s there) reach this server.
+    std::chrono::seconds list_reload_interval{30};
 
     // [store]
     std::filesystem::path database = "var/esimguard.db";

@@ -12,6 +12,7 @@
 #include "esimguard/defense/audit_chain.hpp"
 #include "esimguard/defense/audit_writer.hpp"
 #include "esimguard/defense/blocklist.hpp"
+#include "esimguard/defense/crl_refresh.hpp"
 #include "esimguard/defense/one_time_code.hpp"
 #include "esimguard/defense/persist.hpp"
 #include "esimguard/defense/risk_counters.hpp"
@@ -19,8 +20,10 @@
 #include "esimguard/defense/shared_counters.hpp"
 #include "esimguard/defense/smtp.hpp"
 #include "esimguard/defense/webhook.hpp"
+#include "esimguard/http/client.hpp"
 #include "esimguard/http/metrics.hpp"
 #include "esimguard/http/server.hpp"
+#include "esimguard/pki/crl_store.hpp"
 #include "esimguard/portal/mount.hpp"
 #include "esimguard/smdp/config.hpp"
 #include "esimguard/smdp/progress_notifier.hpp"
@@ -43,6 +46,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <pthread.h>
 #include <sstream>
@@ -121,32 +125,20 @@ http::response unavailable() {
     return http::response::with_body(503, "starting\n");
 }
 
-// Runs the service's expiry sweep every `interval` until stopped.
-// With several nodes on one database, a block or a stolen report made on
-// another node reaches this node's in-memory lists by reloading them from the
-// shared store every `interval`. The lists stay in memory because every ES9+
-// call reads them before any signature work.
-class shared_list_refresher {
+// Runs `task` every `interval` on its own thread until stopped: the list
+// reload and the CRL refresh. The first run is after one interval.
+class periodic_thread {
 public:
-    shared_list_refresher(defense::blocklist& blocks, defense::stolen_devices& stolen,
-                          std::chrono::milliseconds interval)
-        : thread_([this, &blocks, &stolen, interval] {
+    periodic_thread(std::function<void()> task, std::chrono::milliseconds interval)
+        : thread_([this, task = std::move(task), interval] {
               std::unique_lock lock(mutex_);
-              bool failing = false;
               while (!cv_.wait_for(lock, interval, [this] { return stopping_; })) {
                   lock.unlock();
-                  auto b = blocks.load();
-                  auto s = stolen.load();
-                  // Logged once per outage: the lists keep their last contents.
-                  if ((!b || !s) && !failing) {
-                      spdlog::warn("cannot reload the shared blocklist/stolen list: {}",
-                                   !b ? b.error().message : s.error().message);
-                  }
-                  failing = !b || !s;
+                  task();
                   lock.lock();
               }
           }) {}
-    ~shared_list_refresher() { stop(); }
+    ~periodic_thread() { stop(); }
     void stop() {
         {
             std::lock_guard lock(mutex_);
@@ -164,6 +156,58 @@ private:
     bool stopping_ = false;
     std::thread thread_;
 };
+
+// Reloads the blocklist and the stolen list from the store. The lists stay in
+// memory because every ES9+ call reads them before any signature work; a
+// block made by another node (PostgreSQL) or by `esimguard block --db`
+// reaches this server at the next reload. Expired blocks are dropped too.
+std::function<void()> list_reloader(defense::blocklist& blocks, defense::stolen_devices& stolen) {
+    auto failing = std::make_shared<bool>(false);
+    return [&blocks, &stolen, failing] {
+        auto b = blocks.load();
+        auto s = stolen.load();
+        // Logged once per outage: the lists keep their last contents.
+        if ((!b || !s) && !*failing) {
+            spdlog::warn("cannot reload the blocklist/stolen list: {}",
+                         !b ? b.error().message : s.error().message);
+        }
+        *failing = !b || !s;
+        (void)blocks.purge_expired();
+    };
+}
+
+// Fetches the configured CRL distribution points, stores what a CA of the PKI
+// directory signed, and swaps the whole current set into the service. A
+// failing URL keeps the last good CRL of its CA in force.
+std::function<void()> crl_refresher(smdp::smdp_service& service, std::filesystem::path pki_dir,
+                                    std::vector<std::string> urls,
+                                    std::shared_ptr<http::client> client,
+                                    http::metrics_registry& metrics) {
+    auto& failures = metrics.counter("smdpp_crl_refresh_failures_total",
+                                     "CRL distribution points that could not be fetched or "
+                                     "whose CRL was refused");
+    auto& stored = metrics.counter("smdpp_crl_refresh_stored_total",
+                                   "CRLs fetched, validated and stored by the refresh");
+    return [&service, pki_dir = std::move(pki_dir), urls = std::move(urls),
+            client = std::move(client), &failures, &stored] {
+        const auto now =
+            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+        auto r = defense::refresh_crls(pki_dir, urls, *client, now);
+        failures.inc(r.failed);
+        stored.inc(r.stored);
+        for (const auto& e : r.errors) {
+            spdlog::warn("CRL refresh: {}", e);
+        }
+        if (!r.load_error.empty()) {
+            spdlog::error("CRL refresh: stored CRLs unreadable, keeping the previous set: {}",
+                          r.load_error);
+            return;
+        }
+        spdlog::info("CRL refresh: {} fetched, {} stored, {} failed; {} CRL(s) in force", r.fetched,
+                     r.stored, r.failed, r.crls.size());
+        service.set_crls(std::move(r.crls));
+    };
+}
 
 class housekeeping_thread {
 public:
@@ -505,6 +549,17 @@ int run(const smdpp_config& c) {
         log->critical("PKI in {}: {}", c.pki_dir.string(), pki.error());
         return 2;
     }
+    // CRLs added with `esimguard pki crl add` (or fetched by an earlier
+    // refresh). One that no longer verifies stops the start: running as if
+    // nothing were revoked would be worse than not running.
+    if (auto stored = pki::load_stored_crls(c.pki_dir); !stored) {
+        log->critical("stored CRLs in {}: {}", c.pki_dir.string(), stored.error().detail);
+        return 2;
+    } else {
+        log->info("{} stored CRL(s) loaded from {}", stored->size(), c.pki_dir.string());
+        pki->crls.insert(pki->crls.end(), std::make_move_iterator(stored->begin()),
+                         std::make_move_iterator(stored->end()));
+    }
 
     store::sqlite_config sc;
     sc.path = c.database.string();
@@ -681,9 +736,26 @@ int run(const smdpp_config& c) {
     auto notifier = smdp::create_progress_notifier(nc, store_ref);
     notifier->start();
     housekeeping_thread housekeeping(**service, c.housekeeping_interval, *metrics);
-    std::optional<shared_list_refresher> refresher;
-    if (bc.kind == store::backend_kind::postgres) {
-        refresher.emplace(*wiring.blocks, *wiring.stolen, std::chrono::seconds(2));
+    // On PostgreSQL other nodes block and report too: reload often.
+    periodic_thread list_reload(
+        list_reloader(*wiring.blocks, *wiring.stolen),
+        bc.kind == store::backend_kind::postgres
+            ? std::chrono::seconds(2)
+            : std::chrono::duration_cast<std::chrono::seconds>(c.list_reload_interval));
+    std::optional<periodic_thread> crl_refresh;
+    if (!c.crl_urls.empty()) {
+        http::client_config cc;
+        cc.trusted_ca_files = c.operator_ca_files;
+        auto client = http::client::create(cc);
+        if (!client) {
+            log->critical("CRL refresh: cannot make an HTTP client: {}", client.error().detail);
+            server.stop();
+            return 2;
+        }
+        auto refresh = crl_refresher(**service, c.pki_dir, c.crl_urls,
+                                     std::make_shared<http::client>(std::move(*client)), *metrics);
+        refresh(); // at start, so a revocation published while we were down applies now
+        crl_refresh.emplace(std::move(refresh), c.crl_refresh_interval);
     }
 
     if (!c.port_file.empty() && !write_port_file(c.port_file, port)) {
@@ -699,8 +771,9 @@ int run(const smdpp_config& c) {
     log->info("signal {} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 
     housekeeping.stop();
-    if (refresher) {
-        refresher->stop();
+    list_reload.stop();
+    if (crl_refresh) {
+        crl_refresh->stop();
     }
     notifier->stop();
     server.stop();

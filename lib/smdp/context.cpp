@@ -13,6 +13,11 @@
 
 namespace esimguard::smdp::detail {
 
+std::shared_ptr<const std::vector<crypto::crl>> context::crls() const {
+    std::lock_guard lock(crls_live->mutex);
+    return crls_live->set;
+}
+
 store::time_point context::now() const {
     return config.clock ? config.clock() : std::chrono::system_clock::now();
 }

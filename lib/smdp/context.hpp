@@ -12,12 +12,20 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace esimguard::smdp::detail {
+
+/// The swappable CRL set (see context::crls_live).
+struct live_crls {
+    mutable std::mutex mutex;
+    std::shared_ptr<const std::vector<crypto::crl>> set =
+        std::make_shared<const std::vector<crypto::crl>>();
+};
 
 /// What one ES9+/ES2+ call learnt on its way, for its audit event and the
 /// risk events it reports. Filled by the procedures as they parse and look up.
@@ -45,6 +53,13 @@ struct context {
     std::shared_ptr<spdlog::logger> log;
     /// credentials' CIs plus config.trusted_cis: anchors of eUICC chains.
     std::vector<crypto::certificate> anchors;
+    /// The CRLs chains are checked against: config.crls at start, replaced
+    /// as a whole by smdp_service::set_crls (a refresh thread) while request
+    /// threads read it; a request keeps the snapshot it took.
+    std::shared_ptr<live_crls> crls_live = std::make_shared<live_crls>();
+
+    /// The current CRL set.
+    [[nodiscard]] std::shared_ptr<const std::vector<crypto::crl>> crls() const;
 
     store::time_point now() const;
     /// `n` random bytes; a failing source is an internal error (no weaker fallback).

@@ -263,6 +263,12 @@ public:
         return out;
     }
 
+    void set_crls(std::vector<crypto::crl> crls) override {
+        auto next = std::make_shared<const std::vector<crypto::crl>>(std::move(crls));
+        std::lock_guard lock(ctx_.crls_live->mutex);
+        ctx_.crls_live->set = std::move(next);
+    }
+
     std::size_t run_housekeeping() override {
         const auto now = ctx_.now();
         std::size_t n = 0;
@@ -344,6 +350,7 @@ std::expected<std::unique_ptr<smdp_service>, std::string> create_smdp_service(sm
     auto metrics = config.metrics ? config.metrics : std::make_shared<http::metrics_registry>();
     detail::context ctx{std::move(config), db, std::move(random), std::move(metrics), smdp_logger(),
                         std::move(anchors)};
+    ctx.crls_live->set = std::make_shared<const std::vector<crypto::crl>>(ctx.config.crls);
     return std::make_unique<service_impl>(std::move(ctx));
 }
 

@@ -230,6 +230,10 @@ public:
     /// sessions plus orders it expired.
     virtual std::size_t run_housekeeping() = 0;
 
+    /// Replaces the CRLs eUICC chains are checked against (a CRL refresh).
+    /// Thread-safe; calls already validating a chain finish with the old set.
+    virtual void set_crls(std::vector<crypto::crl> crls) = 0;
+
     /// The configuration the service runs with.
     [[nodiscard]] virtual const smdp_config& config() const = 0;
     /// The registry its metrics go to (config().metrics or its own).

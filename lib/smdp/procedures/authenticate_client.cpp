@@ -138,8 +138,8 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
     }
     const std::vector<crypto::certificate> intermediates{*eum};
     const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);
-    if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, ctx.config.crls,
-                                        at, crypto::cert_role::euicc);
+    if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, *ctx.crls(), at,
+                                        crypto::cert_role::euicc);
         !v) {
         detail::report(ctx, trace, risk_event_kind::bad_chain);
         return fail(chain_refusal(v.error()), "euicc_chain_refused");

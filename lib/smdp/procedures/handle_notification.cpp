@@ -116,8 +116,8 @@ procedure_result<notification_outcome> other_notification(const context& ctx,
     const std::vector<crypto::certificate> intermediates{*eum};
     const auto now = ctx.now();
     const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);
-    if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, ctx.config.crls,
-                                        at, crypto::cert_role::euicc);
+    if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, *ctx.crls(), at,
+                                        crypto::cert_role::euicc);
         !v) {
         detail::report(ctx, trace, defense::risk_event_kind::bad_chain);
         return std::unexpected(rsp::status::with_detail(rsp::codes::euicc_certificate_invalid,
