@@ -381,6 +381,19 @@ std::string host_of(std::string url) {
 
 step<environment> set_up(const bench_args& a, const fs::path& self_exe) {
     environment env;
+    // A failed set-up removes the directories it made (a kept --dir stays).
+    struct remove_on_failure {
+        std::vector<fs::path> dirs;
+        bool keep = false;
+        ~remove_on_failure() {
+            for (const auto& d : dirs) {
+                std::error_code e;
+                if (!keep) {
+                    fs::remove_all(d, e);
+                }
+            }
+        }
+    } cleanup;
     auto curve = pki::parse_curve(a.curve);
     if (!curve) {
         return fail("--curve must be nist or brainpool");
@@ -401,6 +414,7 @@ step<environment> set_up(const bench_args& a, const fs::path& self_exe) {
             return fail("cannot create a temporary directory");
         }
         env.dir = tmpl;
+        cleanup.dirs.push_back(env.dir);
     } else {
         env.dir = a.dir;
         fs::create_directories(env.dir, ec);
@@ -450,6 +464,9 @@ step<environment> set_up(const bench_args& a, const fs::path& self_exe) {
         }
     }
     fs::create_directories(env.cards_dir, ec);
+    if (env.cards_dir.string().starts_with("/dev/shm/")) {
+        cleanup.dirs.push_back(env.cards_dir);
+    }
     env.devices = std::max<std::size_t>(1, a.concurrency);
     env.downloads_per_card = std::max<std::size_t>(1, a.downloads_per_euicc);
     const std::size_t pool =
@@ -533,6 +550,7 @@ step<environment> set_up(const bench_args& a, const fs::path& self_exe) {
             return std::unexpected(orders.error());
         }
         env.orders = std::move(*orders);
+        cleanup.keep = true;
         return env;
     }
 
@@ -583,6 +601,7 @@ step<environment> set_up(const bench_args& a, const fs::path& self_exe) {
         ac.confirmation_code_required = true;
         env.orders.push_back(work_order{rsp::format_activation_code(ac), std::move(cc)});
     }
+    cleanup.keep = true;
     return env;
 }
 
