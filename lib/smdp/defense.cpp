@@ -1,7 +1,16 @@
 // The SM-DP+ side of the defences (issue 4 §1–4): prechecks before any
 // signature work, risk events and the actions their decisions ask for,
 // frozen lines and step-up approvals, the eUICC policy list and the audit
-// events of every call. Status codes chosen for defence refusals:
+// events of every call.
+//
+// A precheck on a claim not yet proven (the EID of an eUICC certificate at
+// authenticateClient) refuses at once but defers its actions
+// (precheck_deferred / settle_refusal): the stolen-EID alert names a victim,
+// so it is raised only when the caller proves it holds the card; otherwise
+// the request is a forgery, reported as bad_chain / bad_signature / replay
+// against its address. The audit says whether possession was proven.
+//
+// Status codes chosen for defence refusals:
 //
 //   blocked source address / too many suspicious requests from it
 //       1.1 / 1.2   Function Requester, Not Allowed (Authorisation): SGP.22
@@ -470,47 +479,90 @@ void audit_call(const context& ctx, const call_trace& trace, store::audit_kind k
                 .detail_json = detail.dump()});
 }
 
-std::optional<rsp::status> precheck(const context& ctx, call_trace& trace) {
+namespace {
+
+// What the engine (or, without one, the lists) decides before any work.
+defense::risk_decision precheck_decision(const context& ctx, const call_trace& trace) {
     const auto& ds = defs(ctx);
     defense::risk_decision d;
     if (ds.risk != nullptr) {
-        d = ds.risk->precheck({trace.client.address, trace.eid, trace.matching_id});
-    } else {
-        // Without an engine the lists still apply, as the engine would apply them.
-        if (ds.blocks != nullptr) {
-            std::optional<defense::block_entry> e = ds.blocks->match_ip(trace.client.address);
-            if (!e && trace.eid) {
-                e = ds.blocks->match_eid(*trace.eid);
-            }
-            if (!e && trace.matching_id) {
-                e = ds.blocks->match_matching_id(*trace.matching_id);
-            }
-            if (e) {
-                d.verdict = defense::risk_verdict::refuse;
-                d.rule = fmt::format("blocklist:{}", defense::to_string(e->kind));
-            }
+        return ds.risk->precheck({trace.client.address, trace.eid, trace.matching_id});
+    }
+    // Without an engine the lists still apply, as the engine would apply them.
+    if (ds.blocks != nullptr) {
+        std::optional<defense::block_entry> e = ds.blocks->match_ip(trace.client.address);
+        if (!e && trace.eid) {
+            e = ds.blocks->match_eid(*trace.eid);
         }
-        if (d.allowed() && reported_stolen(ctx, trace.eid)) {
+        if (!e && trace.matching_id) {
+            e = ds.blocks->match_matching_id(*trace.matching_id);
+        }
+        if (e) {
             d.verdict = defense::risk_verdict::refuse;
-            d.rule = "stolen_eid";
+            d.rule = fmt::format("blocklist:{}", defense::to_string(e->kind));
         }
     }
+    if (d.allowed() && reported_stolen(ctx, trace.eid)) {
+        d.verdict = defense::risk_verdict::refuse;
+        d.rule = "stolen_eid";
+    }
+    return d;
+}
+
+} // namespace
+
+std::optional<deferred_refusal> precheck_deferred(const context& ctx, call_trace& trace) {
+    auto d = precheck_decision(ctx, trace);
     if (d.allowed()) {
         return std::nullopt;
     }
     const std::string rule = d.rule.value_or("risk");
     trace.refused_by = rule;
     count_refusal(ctx, rule);
-    (void)apply(ctx, trace, d);
+    auto status = refusal_status(ctx, trace, d);
+    return deferred_refusal{std::move(status), std::move(d)};
+}
+
+namespace {
+
+// Carries out (when `act`) and audits a precheck refusal. `proven` is set
+// for a deferred refusal: whether the caller proved it holds the card.
+void finish_refusal(const context& ctx, call_trace& trace, const defense::risk_decision& d,
+                    bool act, std::optional<bool> proven) {
+    const std::string rule = d.rule.value_or("risk");
+    if (act) {
+        (void)apply(ctx, trace, d);
+    }
     if (!d.actions.empty()) {
         // A plain blocklist hit is audited once, as the call's own event
         // (outcome "blocked", the rule in its reason): a flood from a blocked
         // address must not write two events per request.
-        audit_decision(ctx, trace, "refused", rule, {{"function", std::string(trace.function)}});
+        json detail = {{"function", std::string(trace.function)}};
+        if (proven) {
+            detail["possession_proven"] = *proven;
+        }
+        audit_decision(ctx, trace, "refused", rule, std::move(detail));
     }
-    auto status = refusal_status(ctx, trace, d);
-    ctx.log->info("{} {} refused by {}", session_prefix("-", trace.eid), trace.function, rule);
-    return status;
+    ctx.log->info("{} {} refused by {}{}", session_prefix("-", trace.eid), trace.function, rule,
+                  !proven   ? ""
+                  : *proven ? " (card possession proven)"
+                            : " (card possession NOT proven: no alert)");
+}
+
+} // namespace
+
+void settle_refusal(const context& ctx, call_trace& trace, const deferred_refusal& r,
+                    std::optional<bool> possession_proven) {
+    finish_refusal(ctx, trace, r.decision, possession_proven.value_or(false), possession_proven);
+}
+
+std::optional<rsp::status> precheck(const context& ctx, call_trace& trace) {
+    auto r = precheck_deferred(ctx, trace);
+    if (!r) {
+        return std::nullopt;
+    }
+    finish_refusal(ctx, trace, r->decision, true, std::nullopt);
+    return std::move(r->status);
 }
 
 void find_subscriber(const context& ctx, call_trace& trace) {

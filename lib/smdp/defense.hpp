@@ -21,6 +21,29 @@ namespace esimguard::smdp::detail {
 /// no store call, no signature.
 [[nodiscard]] std::optional<rsp::status> precheck(const context& ctx, call_trace& trace);
 
+/// A precheck refusal whose actions have not been carried out yet.
+struct deferred_refusal {
+    rsp::status status;
+    defense::risk_decision decision;
+    /// True when the decision asks for actions (a stolen-EID alert): they
+    /// wait for settle_refusal().
+    [[nodiscard]] bool has_actions() const { return !decision.actions.empty(); }
+};
+
+/// precheck() for a claim not yet proven (the EID of an eUICC certificate
+/// whose chain and signature are still unchecked): the refusal is counted
+/// and its status returned, but its actions wait, so that presenting a
+/// stolen card's public certificate cannot raise alerts about it.
+[[nodiscard]] std::optional<deferred_refusal> precheck_deferred(const context& ctx,
+                                                                call_trace& trace);
+
+/// Finishes a deferred refusal: audits one that has actions (outcome
+/// refused, reason the rule, whether possession was proven) and carries out
+/// its actions only when the caller proved it holds the card. nullopt: not
+/// checked (a refusal without actions needs no proof).
+void settle_refusal(const context& ctx, call_trace& trace, const deferred_refusal& r,
+                    std::optional<bool> possession_proven);
+
 /// Reports one event of `kind` with what the trace knows, carries out the
 /// decision's actions (alert, pause order, freeze line, step-up, notify the
 /// subscriber; blocks were applied by the engine) and returns the status to

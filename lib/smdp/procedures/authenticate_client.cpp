@@ -53,6 +53,49 @@ rsp::status download_refusal_status(store::download_refusal r, const store::orde
     return rsp::codes::matching_id_refused;
 }
 
+// Why a card did not prove it holds the key of its certificate.
+struct possession_failure {
+    rsp::status status;
+    std::string_view reason;
+    defense::risk_event_kind event;
+};
+
+// The eUICC authentication of SGP.22 §5.6.3: the chain CI → EUM → eUICC
+// ends at the CI the session named, euiccSignature1 verifies over the
+// received euiccSigned1, and that was signed for this session's challenge.
+std::optional<possession_failure>
+verify_possession(const context& ctx, const store::session_record& session,
+                  const asn1::authenticate_response_ok& ok, const crypto::certificate& eum,
+                  const crypto::certificate& euicc_cert, store::time_point now) {
+    using defense::risk_event_kind;
+    if (eum.authority_key_id() != std::optional<bytes>(session.ci_pkid)) {
+        return possession_failure{rsp::status(rsp::codes::ci_public_key_unknown), "ci_mismatch",
+                                  risk_event_kind::bad_chain};
+    }
+    const std::vector<crypto::certificate> intermediates{eum};
+    const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);
+    if (auto v = crypto::validate_chain(euicc_cert, intermediates, ctx.anchors, *ctx.crls(), at,
+                                        crypto::cert_role::euicc);
+        !v) {
+        return possession_failure{chain_refusal(v.error()), "euicc_chain_refused",
+                                  risk_event_kind::bad_chain};
+    }
+    const auto& signed1 = ok.euicc_signed;
+    if (signed1.raw.empty() ||
+        !crypto::verify(euicc_cert.key(), signed1.raw, ok.euicc_signature1)) {
+        return possession_failure{rsp::status(rsp::codes::euicc_signature_invalid),
+                                  "euicc_signature_invalid", risk_event_kind::bad_signature};
+    }
+    if (!std::equal(signed1.server_challenge.begin(), signed1.server_challenge.end(),
+                    session.server_challenge.begin(), session.server_challenge.end())) {
+        // Signed for another session's challenge: a replayed euiccSigned1.
+        return possession_failure{rsp::status::with_detail(rsp::codes::euicc_signature_invalid,
+                                                           "server challenge mismatch"),
+                                  "server_challenge_mismatch", risk_event_kind::replay};
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 procedure_result<rsp::authenticate_client_response>
@@ -124,38 +167,32 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
     // the matching ID are checked against the blocklist and the stolen list
     // before any chain or signature is verified. A claimed EID is not yet
     // proven, but a refusal on it costs an honest card nothing it could have.
+    // Its actions (the critical stolen-device alert and mails) name the
+    // EID's owner, so they wait until the caller proves it holds the card:
+    // anyone can present a stolen card's public certificate. Only refusals
+    // with actions pay for that verification.
     trace.eid = euicc_cert->subject_serial_number();
     if (const auto& m = signed1.ctx_params.matching_id; m && !m->empty()) {
         trace.matching_id = *m;
     }
-    if (auto refusal = detail::precheck(ctx, trace)) {
-        return fail(*refusal, "refused_by_defense");
+    auto early = detail::precheck_deferred(ctx, trace);
+    if (early && !early->has_actions()) {
+        detail::settle_refusal(ctx, trace, *early, std::nullopt);
+        return fail(early->status, "refused_by_defense");
     }
-    // The eUICC chain must end at the CI named in euiccCiPKIdToBeUsed.
-    if (eum->authority_key_id() != std::optional<bytes>(session->ci_pkid)) {
-        detail::report(ctx, trace, risk_event_kind::bad_chain);
-        return fail(rsp::status(rsp::codes::ci_public_key_unknown), "ci_mismatch");
+    const auto unproven = verify_possession(ctx, *session, *ok, *eum, *euicc_cert, now);
+    if (early) {
+        detail::settle_refusal(ctx, trace, *early, !unproven);
+        if (unproven) {
+            // Not the card: a forgery naming it, counted as such against the
+            // source address (the same answer, so nothing is learnt).
+            detail::report(ctx, trace, unproven->event);
+        }
+        return fail(early->status, "refused_by_defense");
     }
-    const std::vector<crypto::certificate> intermediates{*eum};
-    const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);
-    if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, *ctx.crls(), at,
-                                        crypto::cert_role::euicc);
-        !v) {
-        detail::report(ctx, trace, risk_event_kind::bad_chain);
-        return fail(chain_refusal(v.error()), "euicc_chain_refused");
-    }
-    if (signed1.raw.empty() ||
-        !crypto::verify(euicc_cert->key(), signed1.raw, ok->euicc_signature1)) {
-        detail::report(ctx, trace, risk_event_kind::bad_signature);
-        return fail(rsp::status(rsp::codes::euicc_signature_invalid), "euicc_signature_invalid");
-    }
-    if (!std::equal(signed1.server_challenge.begin(), signed1.server_challenge.end(),
-                    session->server_challenge.begin(), session->server_challenge.end())) {
-        // Signed for another session's challenge: a replayed euiccSigned1.
-        detail::report(ctx, trace, risk_event_kind::replay);
-        return fail(rsp::status::with_detail(rsp::codes::euicc_signature_invalid,
-                                             "server challenge mismatch"),
-                    "server_challenge_mismatch");
+    if (unproven) {
+        detail::report(ctx, trace, unproven->event);
+        return fail(unproven->status, unproven->reason);
     }
     const auto eid = euicc_cert->subject_serial_number();
     if (!eid) {

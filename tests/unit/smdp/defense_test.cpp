@@ -300,6 +300,75 @@ TEST_F(defended, when_the_eid_is_reported_stolen_then_authenticate_is_refused_an
     EXPECT_EQ(find_order(o.order.order_id).download_attempts, 0);
 }
 
+TEST_F(defended, when_a_genuine_stolen_card_asks_then_one_alert_says_it_proved_possession) {
+    const std::string iccid = "8944000000000000128";
+    add_profile(iccid);
+    auto o = order(iccid);
+    ASSERT_TRUE(stolen.add({.eid = card_for(2).eid, .reason = "lost on a train"}));
+    // Five tries: a genuine card is no forgery, so its refusals count no bad
+    // signature toward blocking its address (the default rule's threshold).
+    for (int i = 0; i < 5; ++i) {
+        auto card = card_for(2);
+        auto r = authenticate(card, o.activation_code.matching_id);
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().subject_code, "8.1.1");
+        EXPECT_EQ(r.error().reason_code, "3.8");
+        auto raised = alerts.by_rule("download_to_stolen_eid");
+        ASSERT_EQ(raised.size(), static_cast<std::size_t>(i + 1)) << "one alert per request";
+        EXPECT_EQ(raised.back().severity, defense::alert_severity::critical);
+    }
+    EXPECT_FALSE(blocks.match_ip(client.address).has_value());
+    EXPECT_TRUE(alerts.by_rule("forged_device_signature").empty());
+    int proven = 0;
+    for (const auto& e : audit_of(store::audit_kind::decision)) {
+        if (e.reason == "download_to_stolen_eid") {
+            EXPECT_EQ(e.outcome, "refused");
+            auto d = nlohmann::json::parse(e.detail_json);
+            EXPECT_EQ(d.value("possession_proven", false), true);
+            ++proven;
+        }
+    }
+    EXPECT_EQ(proven, 5);
+}
+
+TEST_F(defended, when_a_stolen_cards_certificate_is_presented_with_another_key_then_no_alert) {
+    const std::string iccid = "8944000000000000129";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto victim = card_for(2);
+    ASSERT_TRUE(stolen.add({.eid = victim.eid, .reason = "lost on a train"}));
+    // The genuine card's answer, to compare the forger's with.
+    auto genuine = authenticate(victim, o.activation_code.matching_id);
+    ASSERT_FALSE(genuine);
+    ASSERT_EQ(alerts.by_rule("download_to_stolen_eid").size(), 1u);
+    client = client_info{"203.0.113.66"};
+    // The default rules block an address after 5 bad signatures in an hour.
+    for (int i = 0; i < 5; ++i) {
+        auto forger = card_for(3);
+        forger.present_certificates_of(victim);
+        auto r = authenticate(forger, o.activation_code.matching_id);
+        ASSERT_FALSE(r) << i;
+        EXPECT_EQ(r.error().subject_code, genuine.error().subject_code) << i;
+        EXPECT_EQ(r.error().reason_code, genuine.error().reason_code) << i;
+        EXPECT_EQ(r.error().message, genuine.error().message) << i;
+        EXPECT_EQ(alerts.by_rule("download_to_stolen_eid").size(), 1u)
+            << "no stolen alert without the card's key (" << i << ")";
+        EXPECT_EQ(blocks.match_ip(client.address).has_value(), i == 4) << i;
+    }
+    EXPECT_EQ(alerts.by_rule("forged_device_signature").size(), 1u);
+    int unproven = 0;
+    for (const auto& e : audit_of(store::audit_kind::decision)) {
+        if (e.reason == "download_to_stolen_eid" && e.source_address == client.address) {
+            EXPECT_EQ(e.outcome, "refused");
+            auto d = nlohmann::json::parse(e.detail_json);
+            EXPECT_EQ(d.value("possession_proven", true), false);
+            ++unproven;
+        }
+    }
+    EXPECT_EQ(unproven, 5);
+    EXPECT_EQ(find_order(o.order.order_id).download_attempts, 0);
+}
+
 TEST_F(defended, when_the_eum_range_is_blocked_then_its_cards_are_refused_8_1_2) {
     must(blocks.add({.kind = defense::block_kind::eum, .value = "89049032"}));
     const std::string iccid = "8944000000000000135";
