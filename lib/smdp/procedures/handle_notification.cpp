@@ -9,6 +9,8 @@
 #include "esimguard/crypto/ecdsa.hpp"
 
 #include <array>
+#include <optional>
+#include <utility>
 
 namespace esimguard::smdp::procedures {
 
@@ -109,24 +111,42 @@ procedure_result<notification_outcome> other_notification(const context& ctx,
         detail::report(ctx, trace, defense::risk_event_kind::bad_chain);
         return std::unexpected(rsp::status(rsp::codes::euicc_certificate_invalid));
     }
+    // The EID is the certificate's claim until chain and signature verify: a
+    // listed EID is refused at once, but a refusal's alerts (a stolen device)
+    // wait for the proof that the sender holds the card, as in
+    // authenticateClient.
     trace.eid = euicc_cert->subject_serial_number();
-    if (auto refusal = detail::precheck(ctx, trace)) {
-        return std::unexpected(*refusal);
+    auto early = detail::precheck_deferred(ctx, trace);
+    if (early && !early->has_actions()) {
+        detail::settle_refusal(ctx, trace, *early, std::nullopt);
+        return std::unexpected(early->status);
     }
     const std::vector<crypto::certificate> intermediates{*eum};
     const auto now = ctx.now();
     const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);
+    std::optional<std::pair<defense::risk_event_kind, rsp::status>> unproven;
     if (auto v = crypto::validate_chain(*euicc_cert, intermediates, ctx.anchors, *ctx.crls(), at,
                                         crypto::cert_role::euicc);
         !v) {
-        detail::report(ctx, trace, defense::risk_event_kind::bad_chain);
-        return std::unexpected(rsp::status::with_detail(rsp::codes::euicc_certificate_invalid,
-                                                        crypto::to_string(v.error().code)));
+        unproven.emplace(defense::risk_event_kind::bad_chain,
+                         rsp::status::with_detail(rsp::codes::euicc_certificate_invalid,
+                                                  crypto::to_string(v.error().code)));
+    } else if (n.tbs_raw.empty() ||
+               !crypto::verify(euicc_cert->key(), n.tbs_raw, n.euicc_notification_signature)) {
+        unproven.emplace(defense::risk_event_kind::bad_signature,
+                         rsp::status(rsp::codes::euicc_signature_invalid));
     }
-    if (n.tbs_raw.empty() ||
-        !crypto::verify(euicc_cert->key(), n.tbs_raw, n.euicc_notification_signature)) {
-        detail::report(ctx, trace, defense::risk_event_kind::bad_signature);
-        return std::unexpected(rsp::status(rsp::codes::euicc_signature_invalid));
+    if (early) {
+        detail::settle_refusal(ctx, trace, *early, !unproven);
+    }
+    if (unproven) {
+        detail::report(ctx, trace, unproven->first);
+    }
+    if (early) {
+        return std::unexpected(early->status);
+    }
+    if (unproven) {
+        return std::unexpected(unproven->second);
     }
     const auto eid = euicc_cert->subject_serial_number();
     if (!meta.iccid || !eid) {
