@@ -369,6 +369,25 @@ TEST_F(defended, when_a_stolen_cards_certificate_is_presented_with_another_key_t
     EXPECT_EQ(find_order(o.order.order_id).download_attempts, 0);
 }
 
+TEST_F(defended, when_a_notification_names_a_stolen_card_then_only_its_real_key_raises_the_alert) {
+    const std::string iccid = "8944000000000000291";
+    auto victim = card_for(4);
+    ASSERT_TRUE(stolen.add({.eid = victim.eid, .reason = "stolen from a car"}));
+    auto forger = card_for(5);
+    forger.present_certificates_of(victim);
+    auto forged = service->handle_notification(
+        forger.other_notification(iccid, asn1::notification_enable), client);
+    ASSERT_FALSE(forged);
+    EXPECT_TRUE(alerts.by_rule("download_to_stolen_eid").empty())
+        << "a stolen card's public certificate alone must not raise the alert";
+    auto genuine = service->handle_notification(
+        victim.other_notification(iccid, asn1::notification_enable), client);
+    ASSERT_FALSE(genuine);
+    EXPECT_EQ(genuine.error().subject_code, forged.error().subject_code);
+    EXPECT_EQ(genuine.error().reason_code, forged.error().reason_code);
+    EXPECT_EQ(alerts.by_rule("download_to_stolen_eid").size(), 1u);
+}
+
 TEST_F(defended, when_the_eum_range_is_blocked_then_its_cards_are_refused_8_1_2) {
     must(blocks.add({.kind = defense::block_kind::eum, .value = "89049032"}));
     const std::string iccid = "8944000000000000135";
