@@ -281,24 +281,11 @@ private:
 namespace esimguard::store {
 
 result<std::unique_ptr<audit_log_store>> create_sqlite_audit_log(const sqlite_config& config) {
-    bool in_memory = config.path == ":memory:";
-    std::size_t n = in_memory ? 1 : std::max<std::size_t>(1, config.connections);
-    std::vector<std::unique_ptr<sqlite::connection>> conns;
-    for (std::size_t i = 0; i < n; ++i) {
-        auto c = sqlite::connection::open(config.path, config.busy_timeout);
-        if (!c) {
-            return std::unexpected(c.error());
-        }
-        if (i == 0) {
-            // Either factory may open the file first; migrate() is idempotent
-            // and takes the write lock, so the two cannot race.
-            if (auto m = sqlite::migrate((*c)->raw(), sqlite::embedded_migrations()); !m) {
-                return std::unexpected(m.error());
-            }
-        }
-        conns.push_back(std::move(*c));
+    auto conns = sqlite::open_migrated_connections(config);
+    if (!conns) {
+        return std::unexpected(conns.error());
     }
-    return std::make_unique<sqlite::sqlite_audit_log_impl>(std::move(conns));
+    return std::make_unique<sqlite::sqlite_audit_log_impl>(std::move(*conns));
 }
 
 } // namespace esimguard::store

@@ -3,6 +3,7 @@
 /// prepared statements, typed binding and reading, transactions, and the
 /// mapping of SQLite result codes to store::errc.
 
+#include "esimguard/store/sqlite_store.hpp"
 #include "esimguard/store/types.hpp"
 
 #include <sqlite3.h>
@@ -188,5 +189,13 @@ inline error state_mismatch(std::string message) {
 inline error invalid(std::string message) {
     return {errc::invalid_argument, std::move(message)};
 }
+
+/// The connections of one store object over `config.path`, the first one
+/// migrating the schema before any other looks at it (migrate() is
+/// idempotent and takes the write lock, so the store, audit log, defence and
+/// portal factories may open the same file in any order). A private
+/// in-memory database exists per connection, so ":memory:" gets one.
+[[nodiscard]] result<std::vector<std::unique_ptr<connection>>>
+open_migrated_connections(const sqlite_config& config);
 
 } // namespace esimguard::store::sqlite

@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <string>
 
 namespace esimguard::store::sqlite {
@@ -100,6 +101,26 @@ result<void> migrate(::sqlite3* db, std::span<const migration> migrations) {
         return r;
     }
     return exec(db, "COMMIT", "migrate");
+}
+
+result<std::vector<std::unique_ptr<connection>>>
+open_migrated_connections(const sqlite_config& config) {
+    const bool in_memory = config.path == ":memory:";
+    const std::size_t n = in_memory ? 1 : std::max<std::size_t>(1, config.connections);
+    std::vector<std::unique_ptr<connection>> conns;
+    for (std::size_t i = 0; i < n; ++i) {
+        auto c = connection::open(config.path, config.busy_timeout);
+        if (!c) {
+            return std::unexpected(c.error());
+        }
+        if (i == 0) {
+            if (auto m = migrate((*c)->raw(), embedded_migrations()); !m) {
+                return std::unexpected(m.error());
+            }
+        }
+        conns.push_back(std::move(*c));
+    }
+    return conns;
 }
 
 } // namespace esimguard::store::sqlite
