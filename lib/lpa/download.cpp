@@ -209,7 +209,12 @@ bool lpa::cancel_session(std::string_view smdp_address, const bytes& transaction
         smdp_address, rsp::cancel_session_request{.transaction_id = transaction_id,
                                                   .cancel_session_response_der = *der,
                                                   .cancel_session_response = *r});
-    if (!told) {
+    if (!told && told.error().status &&
+        told.error().status->is(rsp::codes::transaction_id_unknown)) {
+        // Unknown transaction: the SM-DP+ ended the session itself when it
+        // refused the previous call, as SGP.22 lets it.
+        log->info("the SM-DP+ had already ended the session");
+    } else if (!told) {
         // The card's session is gone either way; the SM-DP+'s expires on its own.
         log->warn("ES9+ CancelSession failed: {}",
                   describe(detail::server_failure("CancelSession", told.error())));

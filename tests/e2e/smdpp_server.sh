@@ -5,6 +5,9 @@
 # Content-Type answered 200 + Failed 1.2.1/2.1, config errors refused, and
 # SIGTERM → a clean exit 0.
 set -euo pipefail
+# grep -q would quit at the first match and a writer still writing gets
+# SIGPIPE, which pipefail turns into a failure: has() reads all its input.
+has() { grep "$@" >/dev/null; }
 cli=$1
 server="$(dirname "$(dirname "$cli")")/esimguard-smdpp/esimguard-smdpp"
 [ -x "$server" ] || { echo "missing $server"; exit 1; }
@@ -123,7 +126,7 @@ c -D "$d/metrics.h" "$base/metrics" > "$d/metrics.txt"
 grep -qi '^content-type: text/plain; version=0.0.4' "$d/metrics.h" || fail "metrics content type"
 grep -q '^# TYPE smdp_requests_total counter' "$d/metrics.txt" || fail "no smdp_requests_total"
 grep -q '^smdp_requests_total{.*function="initiateAuthentication".*result="1.2.1/2.1".*} 1$' "$d/metrics.txt" \
-  || grep -q '^smdp_requests_total{.*result="1.2.1/2.1".*function="initiateAuthentication".*} 1$' "$d/metrics.txt" \
+  || has '^smdp_requests_total{.*result="1.2.1/2.1".*function="initiateAuthentication".*} 1$' "$d/metrics.txt" \
   || fail "refusal not counted: $(grep smdp_requests_total "$d/metrics.txt")"
 n401=$(grep '^admin_requests_total{.*status="401"' "$d/metrics.txt" | awk '{s += $NF} END {print s + 0}')
 [ "$n401" = 2 ] || fail "admin 401s counted $n401 times, not 2"
