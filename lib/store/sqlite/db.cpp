@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cassert>
 
 namespace esimguard::store::sqlite {
@@ -230,6 +231,111 @@ pool::lease::~lease() {
         p_->free_.push_back(std::move(c_));
         p_->cv_.notify_one();
     }
+}
+
+void pool::run_write(write_job& job) {
+    std::unique_lock lk(q_m_);
+    queue_.push_back(&job);
+    while (!job.done) {
+        if (leader_active_) {
+            q_cv_.wait(lk);
+            continue;
+        }
+        leader_active_ = true;
+        const std::size_t n = std::min(queue_.size(), max_batch);
+        std::vector<write_job*> batch(queue_.begin(),
+                                      queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        lk.unlock();
+        try {
+            commit_batch(batch);
+        } catch (...) {
+            // Only allocation can throw here; the jobs must still be released.
+            for (auto* j : batch) {
+                if (!j->batch_error) {
+                    j->batch_error = error{errc::io, "write batch failed: out of memory"};
+                }
+            }
+        }
+        lk.lock();
+        for (auto* j : batch) {
+            j->done = true;
+        }
+        ++batches_;
+        jobs_ += batch.size();
+        leader_active_ = false;
+        q_cv_.notify_all();
+    }
+}
+
+void pool::commit_batch(std::vector<write_job*>& batch) {
+    auto c = acquire();
+    auto fail_all = [&](const error& e) {
+        for (auto* j : batch) {
+            if (!j->batch_error) {
+                j->batch_error = e;
+            }
+        }
+    };
+    if (auto b = c->exec("BEGIN IMMEDIATE"); !b) {
+        fail_all(b.error());
+        return;
+    }
+    // One job alone needs no savepoint: its failure rolls back the
+    // transaction, as before group commit.
+    const bool alone = batch.size() == 1;
+    bool any_kept = false;
+    for (auto* j : batch) {
+        if (!alone) {
+            if (auto sp = c->exec("SAVEPOINT job"); !sp) {
+                j->batch_error = sp.error();
+                continue;
+            }
+        }
+        bool ok = false;
+        try {
+            ok = j->run(j->ctx, *c);
+        } catch (...) {
+            j->thrown = std::current_exception();
+        }
+        if (::sqlite3_get_autocommit(c->raw()) != 0) {
+            // SQLite itself rolled the transaction back (I/O error, disk
+            // full, out of memory): nothing of this batch is kept, and the
+            // jobs after this one have not run.
+            fail_all(error{errc::io, "the write transaction was rolled back by SQLite"});
+            return;
+        }
+        if (!alone) {
+            if (!ok) {
+                (void)c->exec("ROLLBACK TO job");
+            }
+            (void)c->exec("RELEASE job");
+        }
+        any_kept = any_kept || ok;
+    }
+    if (!any_kept) {
+        (void)c->exec("ROLLBACK");
+        return;
+    }
+    if (auto cm = c->exec("COMMIT"); !cm) {
+        (void)c->exec("ROLLBACK");
+        fail_all(cm.error());
+    }
+}
+
+std::uint64_t pool::batches_committed() const {
+    std::lock_guard lk(q_m_);
+    return batches_;
+}
+
+std::uint64_t pool::jobs_committed() const {
+    std::lock_guard lk(q_m_);
+    return jobs_;
+}
+
+std::size_t pool::queued() const {
+    std::lock_guard lk(q_m_);
+    return queue_.size();
 }
 
 } // namespace esimguard::store::sqlite

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -115,16 +116,40 @@ private:
     std::unordered_map<std::string, ::sqlite3_stmt*> cache_;
 };
 
+/// One write transaction waiting for the pool's group commit: `run` does the
+/// caller's work on the writer's connection and says whether it succeeded.
+struct write_job {
+    bool (*run)(void* ctx, connection& c);
+    void* ctx;
+    /// Set by the thread that committed the batch holding this job.
+    bool done = false;
+    /// The batch's own failure (BEGIN, COMMIT, a lost transaction): the
+    /// job's work was not kept whatever `run` said.
+    std::optional<error> batch_error;
+    /// An exception `run` threw on the committing thread, rethrown on the
+    /// caller's.
+    std::exception_ptr thrown;
+};
+
 /// A fixed set of connections shared by the worker threads.
 ///
 /// Why a pool: the server calls the store from several worker threads. WAL
 /// lets readers (find_session on every ES9+ call) run beside the one writer,
 /// which a single connection behind a mutex would serialise; one connection
-/// per thread would grow without bound and outlive the store. Writers are
-/// serialised in-process by `write_mutex` before BEGIN IMMEDIATE: SQLite
-/// allows one writer anyway, and its busy handler sleeps in steps of
-/// milliseconds, whereas a mutex hands over at once. busy_timeout still
-/// covers other processes on the same file (the CLI beside the server).
+/// per thread would grow without bound and outlive the store.
+///
+/// Writes are group-committed: SQLite allows one writer, and with
+/// synchronous=FULL each COMMIT costs an fsync (2-3 ms on this machine's
+/// disk), so 64 devices each waiting for its own commit queue on the disk.
+/// A writing thread queues its job; the first one to find no batch running
+/// becomes the leader, runs every queued job in one BEGIN IMMEDIATE
+/// transaction, each inside its own SAVEPOINT (a job that fails is rolled
+/// back alone, as its own transaction would have been), commits once, and
+/// wakes the others. Each caller still returns only after its work is
+/// durable, and jobs run one after another in queue order, so each sees the
+/// writes of those before it exactly as with one transaction each.
+/// busy_timeout still covers other processes on the same file (the CLI
+/// beside the server).
 class pool {
 public:
     pool(std::vector<std::unique_ptr<connection>> conns);
@@ -144,27 +169,66 @@ public:
     };
 
     lease acquire();
-    std::mutex& write_mutex() { return write_mutex_; }
+
+    /// Runs `job` in the next group commit and returns once that batch has
+    /// committed or failed (see write_job for how the outcome is reported).
+    void run_write(write_job& job);
+
+    /// Batches committed and jobs run in them since the pool was made.
+    std::uint64_t batches_committed() const;
+    std::uint64_t jobs_committed() const;
+    /// Jobs waiting for a batch to take them (not those of the running one).
+    std::size_t queued() const;
+
+    /// The most jobs one transaction holds; past it the rest wait for the
+    /// next batch, so one batch's latency stays bounded.
+    static constexpr std::size_t max_batch = 128;
 
 private:
+    void commit_batch(std::vector<write_job*>& batch);
+
     std::mutex m_;
     std::condition_variable cv_;
     std::vector<std::unique_ptr<connection>> free_;
-    std::mutex write_mutex_;
+
+    mutable std::mutex q_m_;
+    std::condition_variable q_cv_;
+    std::vector<write_job*> queue_;
+    bool leader_active_ = false;
+    std::uint64_t batches_ = 0;
+    std::uint64_t jobs_ = 0;
 };
 
-/// Runs `f(connection&)` in a transaction: IMMEDIATE (write lock taken up
-/// front, so no lock upgrade can fail half-way) when `write`, deferred
-/// otherwise. Commits when `f` returns a value, rolls back on an error.
+/// Runs `f(connection&)` in a transaction: a write one (IMMEDIATE, in the
+/// pool's group commit) when `write`, a deferred read one otherwise. The
+/// work of `f` is kept when it returns a value and rolled back on an error;
+/// a failed commit is returned as the error.
 template <class F>
 auto in_transaction(pool& p, bool write, F&& f) -> decltype(f(std::declval<connection&>())) {
     using R = decltype(f(std::declval<connection&>()));
-    std::unique_lock<std::mutex> writer;
     if (write) {
-        writer = std::unique_lock<std::mutex>(p.write_mutex());
+        struct context {
+            F* f;
+            std::optional<R> r;
+        } ctx{&f, std::nullopt};
+        write_job job{.run =
+                          [](void* raw, connection& c) {
+                              auto* x = static_cast<context*>(raw);
+                              x->r.emplace((*x->f)(c));
+                              return x->r->has_value();
+                          },
+                      .ctx = &ctx};
+        p.run_write(job);
+        if (job.thrown) {
+            std::rethrow_exception(job.thrown);
+        }
+        if (job.batch_error) {
+            return R(std::unexpected(*job.batch_error));
+        }
+        return std::move(*ctx.r);
     }
     auto c = p.acquire();
-    if (auto b = c->exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); !b) {
+    if (auto b = c->exec("BEGIN"); !b) {
         return R(std::unexpected(b.error()));
     }
     R r = f(*c);
