@@ -99,6 +99,11 @@ void fill_hooks(mount_options& o) {
             return {};
         };
     }
+    if (o.risk != nullptr && !o.hooks.reset_risk) {
+        o.hooks.reset_risk = [r = o.risk](std::string_view rule, std::string_view key) {
+            return r->reset(rule, key);
+        };
+    }
     if (o.stolen != nullptr && !o.hooks.report_stolen) {
         o.hooks.report_stolen =
             [s = o.stolen,

@@ -395,10 +395,16 @@ private:
             return alerts(aq);
         }
         if (post && route == "alerts/ack") {
-            return acknowledge(req, *c, body, sub);
+            return acknowledge(req, *c, body, sub, std::nullopt);
         }
         if (post && route == "stolen") {
             return report_stolen(req, *c, sub, body);
+        }
+        if (get && route == "orders/paused") {
+            return paused_orders(sub);
+        }
+        if (post && route == "orders/release") {
+            return release_order(req, *c, sub, body);
         }
         return refuse(404, "not found");
     }
@@ -925,22 +931,48 @@ private:
             return json_error(503, "alerts unavailable");
         }
         json out = json::array();
+        std::map<std::string, bool> seen;
         for (const auto& a : *rows) {
             // Operator staff see their operator's alerts and the platform's
             // (an attack from an address concerns no operator yet).
             if (operator_scope && a.operator_id && *a.operator_id != *operator_scope) {
                 continue;
             }
-            out.push_back(alert_json(a));
+            json j = alert_json(a);
+            if (operator_scope) {
+                // What acknowledge() accepts from them.
+                j["can_acknowledge"] = a.operator_id == *operator_scope &&
+                                       (!a.iccid || profile_of(*operator_scope, *a.iccid, seen));
+            }
+            out.push_back(j);
         }
         return json_response(200, json{{"alerts", out}});
     }
 
+    // A subscriber acknowledges alerts about themselves; operator staff only
+    // alerts raised for their operator (an order or line of theirs) and, when
+    // the alert names an ICCID, only if it is one of their profiles. Platform
+    // alerts that name no operator (an attack from an address) are for admins
+    // to acknowledge: one operator's staff must not hide them from the others.
     http::response acknowledge(const http::request& req, const caller& c, const json& body,
-                               const std::optional<std::string>& sub) {
+                               const std::optional<std::string>& sub,
+                               const std::optional<std::string>& operator_scope) {
         auto id = str_field(body, "id", 80);
         if (!id) {
             return refuse(404, "no such alert");
+        }
+        if (operator_scope) {
+            store::alert_query aq;
+            aq.operator_id = *operator_scope;
+            aq.limit = 1000;
+            auto rows = deps_.defense->list_alerts(aq);
+            std::map<std::string, bool> seen;
+            if (!rows || std::none_of(rows->begin(), rows->end(), [&](const store::alert_row& a) {
+                    return a.id == *id && a.operator_id == *operator_scope &&
+                           (!a.iccid || profile_of(*operator_scope, *a.iccid, seen));
+                })) {
+                return refuse(404, "no such alert");
+            }
         }
         if (sub) {
             store::alert_query aq;
@@ -958,6 +990,136 @@ private:
         }
         audit_as(c, req, "acknowledge_alert", "ok", json{{"alert", *id}});
         return json_response(200, json{{"alert", alert_json(*r)}});
+    }
+
+    // The current order of one of the subscriber's lines (the newest for its
+    // ICCID: an older order of a recycled ICCID was someone else's).
+    std::optional<store::order_record> own_order_of_line(const std::string& sub,
+                                                         std::string_view order_id) {
+        if (deps_.main_store == nullptr || order_id.empty() || order_id.size() > 80) {
+            return std::nullopt;
+        }
+        auto o = deps_.main_store->find_order(order_id);
+        if (!o || !own_line(sub, o->iccid)) {
+            return std::nullopt;
+        }
+        auto newest = deps_.main_store->find_order_by_iccid(o->iccid);
+        if (!newest || newest->order_id != o->order_id) {
+            return std::nullopt;
+        }
+        return *o;
+    }
+
+    // Paused by the risk engine ("risk:<rule>"), which the issue lets the
+    // subscriber lift. Other locks stay with the operator: confirmation-code
+    // retries exceeded (lifting it would reopen the guessing it stopped) and a
+    // refused step-up.
+    static std::optional<std::string> pausing_rule(const store::order_record& o) {
+        if (!o.locked || !o.lock_reason || !o.lock_reason->starts_with("risk:")) {
+            return std::nullopt;
+        }
+        std::string_view r = *o.lock_reason;
+        r.remove_prefix(5);
+        return std::string(r.substr(0, r.find_first_of(" :")));
+    }
+
+    http::response paused_orders(const std::string& sub) {
+        if (deps_.main_store == nullptr) {
+            return json_error(503, "orders unavailable");
+        }
+        auto ls = deps_.defense->list_lines(sub);
+        if (!ls) {
+            return json_error(503, "lines unavailable");
+        }
+        json out = json::array();
+        for (const auto& l : *ls) {
+            auto o = deps_.main_store->find_order_by_iccid(l.iccid);
+            if (!o || !o->locked) {
+                continue;
+            }
+            json j{{"order_id", o->order_id},
+                   {"iccid", o->iccid},
+                   {"state", std::string(store::to_string(o->state))},
+                   {"paused_at", detail::time_text(o->updated_at)},
+                   {"releasable", pausing_rule(*o).has_value()}};
+            j["eid"] = o->eid ? json(*o->eid) : json(nullptr);
+            if (auto rule = pausing_rule(*o)) {
+                j["rule"] = *rule;
+            }
+            out.push_back(j);
+        }
+        return json_response(200, json{{"orders", out}});
+    }
+
+    // The subscriber lifts a risk pause on their own line's order, as the admin
+    // API's POST /admin/orders/<id>/release does: unlock, then forget what the
+    // pausing rule counted for the order, the ICCID and the EID. With TOTP
+    // enrolled the release needs a current code (a stolen session alone must
+    // not let a download through); wrong codes count as failed sign-ins, so
+    // guessing locks the account like guessing a password does.
+    http::response release_order(const http::request& req, const caller& c, const std::string& sub,
+                                 const json& body) {
+        if (deps_.main_store == nullptr) {
+            return json_error(503, "orders unavailable");
+        }
+        auto id = str_field(body, "order_id", 80);
+        auto o = id ? own_order_of_line(sub, *id) : std::nullopt;
+        if (!o) {
+            return refuse(404, "no such order");
+        }
+        if (!o->locked) {
+            return refuse(409, "this order is not paused");
+        }
+        auto rule = pausing_rule(*o);
+        if (!rule) {
+            return refuse(409, "this order was stopped for another reason: ask your operator");
+        }
+        if (c.account.totp_secret) {
+            const auto t = now();
+            if (c.account.failed_attempts >= config_.max_failures_per_account &&
+                c.account.last_failure_at && t - *c.account.last_failure_at < config_.lockout) {
+                audit_as(c, req, "release_order", "blocked", json{{"order", o->order_id}}, o->iccid,
+                         o->eid);
+                return refuse(429, "too many wrong codes: try again later");
+            }
+            auto code = str_field(body, "code", 16);
+            if (!code || !digits_only(*code, 6, 6)) {
+                return refuse(400, "enter the 6-digit code from your authenticator app");
+            }
+            if (auto ok = check_second_factor(c.account, *code); !ok) {
+                (void)deps_.accounts->record_failure(c.account.id, t);
+                audit_as(c, req, "release_order", "refused", json{{"order", o->order_id}}, o->iccid,
+                         o->eid);
+                return refuse(400, ok.error());
+            }
+            (void)deps_.accounts->reset_failures(c.account.id);
+        }
+        // Not a compare-and-set on the lock reason (the store has none): the
+        // lock checked above could only have changed if someone else released
+        // the order and it was locked again in between.
+        auto u = deps_.main_store->unlock_order(o->order_id, now());
+        if (!u) {
+            return json_error(503, "the order could not be released");
+        }
+        json reset = json::array();
+        if (deps_.hooks.reset_risk) {
+            std::vector<std::string> keys{o->order_id, o->iccid};
+            if (o->eid) {
+                keys.push_back(*o->eid);
+            }
+            bool any = false;
+            for (const auto& k : keys) {
+                any = deps_.hooks.reset_risk(*rule, k) || any;
+            }
+            if (any) {
+                reset.push_back(*rule);
+            }
+        }
+        audit_as(
+            c, req, "release_order", "ok",
+            json{{"order", o->order_id}, {"lock_reason", *o->lock_reason}, {"risk_reset", reset}},
+            o->iccid, o->eid);
+        return json_response(200, json{{"order", order_json(*u)}, {"risk_reset", reset}});
     }
 
     // EIDs that held one of the subscriber's lines: a subscriber may report
@@ -1063,7 +1225,7 @@ private:
             return alerts(aq, scope);
         }
         if (post && route == "alerts/ack") {
-            return acknowledge(req, c, body, std::nullopt);
+            return acknowledge(req, c, body, std::nullopt, scope);
         }
         if (!post && route == "blocklist") {
             return blocklist();
@@ -1075,13 +1237,13 @@ private:
             return block_remove(req, c, body);
         }
         if (!post && route == "audit") {
-            return audit_search(q);
+            return audit_search(q, scope);
         }
         if (!post && route == "stats") {
-            return stats();
+            return stats(scope);
         }
         if (!post && route == "subscribers") {
-            return subscribers();
+            return subscribers(scope);
         }
         if (post && route == "lines") {
             return link_line(req, c, body, scope);
@@ -1360,8 +1522,31 @@ private:
         return json_response(200, json{{"removed", true}});
     }
 
-    http::response audit_search(const std::map<std::string, std::string>& q) {
-        if (deps_.audit == nullptr) {
+    // Whether `iccid` is a profile of operator `scope`; `seen` remembers the
+    // answers for the rest of one request, where one ICCID comes back often.
+    bool profile_of(const std::string& scope, const std::string& iccid,
+                    std::map<std::string, bool>& seen) {
+        if (auto it = seen.find(iccid); it != seen.end()) {
+            return it->second;
+        }
+        bool mine = false;
+        if (deps_.main_store != nullptr) {
+            auto p = deps_.main_store->find_profile(iccid);
+            mine = p && p->operator_id == scope;
+        }
+        seen.emplace(iccid, mine);
+        return mine;
+    }
+
+    // Operator staff see an event only when its ICCID is one of their
+    // operator's profiles. Events without an ICCID (an initiateAuthentication,
+    // a refusal before any profile was known, a blocked address) are for
+    // admins only, even when the EID or address searched for also appears on
+    // the operator's own records: a device or an address can serve several
+    // operators' customers, so neither proves whose event it is.
+    http::response audit_search(const std::map<std::string, std::string>& q,
+                                const std::optional<std::string>& scope) {
+        if (deps_.audit == nullptr || (scope && deps_.main_store == nullptr)) {
             return json_error(503, "audit unavailable");
         }
         store::audit_query aq;
@@ -1378,22 +1563,37 @@ private:
         if (!aq.iccid && !aq.eid && !aq.source_address) {
             return refuse(400, "search by iccid, eid or ip");
         }
-        aq.limit = 500;
+        std::map<std::string, bool> seen;
+        if (scope && aq.iccid && !profile_of(*scope, *aq.iccid, seen)) {
+            return refuse(404, "no such profile");
+        }
+        constexpr std::size_t shown = 500;
+        // Staff's answers are filtered after the query: read more so that
+        // other operators' events do not crowd out their own.
+        aq.limit = scope ? 10 * shown : shown;
         auto events = deps_.audit->activation_records(aq);
         if (!events) {
             return json_error(503, "audit unavailable");
         }
         json out = json::array();
         for (const auto& e : *events) {
+            if (scope && (!e.iccid || !profile_of(*scope, *e.iccid, seen))) {
+                continue;
+            }
             out.push_back(event_json(e));
+            if (out.size() == shown) {
+                break;
+            }
         }
         return json_response(200, json{{"records", out}});
     }
 
     // Downloads and blocked attempts per minute over the last 30 minutes,
-    // from the audit trail (so every node's events count).
-    http::response stats() {
-        if (deps_.audit == nullptr) {
+    // from the audit trail (so every node's events count). Operator staff
+    // count only events on their operator's profiles (the rule of
+    // audit_search): a blocked attempt that named no profile is the platform's.
+    http::response stats(const std::optional<std::string>& scope) {
+        if (deps_.audit == nullptr || (scope && deps_.main_store == nullptr)) {
             return json_error(503, "audit unavailable");
         }
         const auto t = std::chrono::time_point_cast<std::chrono::minutes>(now());
@@ -1407,9 +1607,13 @@ private:
         }
         std::vector<int> downloads(minutes, 0);
         std::vector<int> blocked(minutes, 0);
+        std::map<std::string, bool> seen;
         for (const auto& e : *events) {
             auto m = std::chrono::duration_cast<std::chrono::minutes>(e.at - *aq.from).count();
             if (m < 0 || m >= minutes) {
+                continue;
+            }
+            if (scope && (!e.iccid || !profile_of(*scope, *e.iccid, seen))) {
                 continue;
             }
             const bool es9 = e.kind == "es9p_call";
@@ -1430,12 +1634,19 @@ private:
                                        {"blocked", blocked}});
     }
 
-    http::response subscribers() {
+    // Operator staff see a subscriber only through a line that is one of
+    // their operator's profiles, and only those lines: who else serves the
+    // same person is not theirs to know.
+    http::response subscribers(const std::optional<std::string>& scope) {
+        if (scope && deps_.main_store == nullptr) {
+            return json_error(503, "subscribers unavailable");
+        }
         auto accounts = deps_.accounts->list_accounts();
         if (!accounts) {
             return json_error(503, "accounts unavailable");
         }
         json out = json::array();
+        std::map<std::string, bool> seen;
         for (const auto& a : *accounts) {
             if (a.role != store::portal_role::subscriber || !a.subscriber_id) {
                 continue;
@@ -1443,8 +1654,13 @@ private:
             json lines = json::array();
             if (auto ls = deps_.defense->list_lines(*a.subscriber_id)) {
                 for (const auto& l : *ls) {
-                    lines.push_back(line_json(l));
+                    if (!scope || profile_of(*scope, l.iccid, seen)) {
+                        lines.push_back(line_json(l));
+                    }
                 }
+            }
+            if (scope && lines.empty()) {
+                continue;
             }
             out.push_back(json{{"account", a.name},
                                {"subscriber_id", *a.subscriber_id},
@@ -1470,6 +1686,9 @@ private:
             if (!p || (scope && p->operator_id != *scope)) {
                 return refuse(404, "no such profile");
             }
+        } else if (scope) {
+            // Without the inventory, staff could link another operator's line.
+            return json_error(503, "profiles unavailable");
         }
         bool step = body.contains("step_up_on_new_eid") &&
                     body["step_up_on_new_eid"].is_boolean() &&

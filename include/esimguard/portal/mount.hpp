@@ -6,6 +6,7 @@
 
 #include "esimguard/defense/alerts.hpp"
 #include "esimguard/defense/blocklist.hpp"
+#include "esimguard/defense/risk_engine.hpp"
 #include "esimguard/portal/portal.hpp"
 
 #include <expected>
@@ -36,6 +37,10 @@ struct mount_options {
     defense::blocklist* blocks = nullptr;
     defense::stolen_devices* stolen = nullptr;
     defense::alert_notifier* alerts = nullptr;
+    /// The running risk engine: a subscriber's release of a paused order then
+    /// forgets what the pausing rule counted (hooks.reset_risk), as the admin
+    /// API's release does.
+    defense::risk_engine* risk = nullptr;
     portal_hooks hooks;
 };
 

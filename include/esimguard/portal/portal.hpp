@@ -8,8 +8,10 @@
 /// token of which only the SHA-256 is stored, rotated at sign-in, with idle
 /// and absolute expiry; a per-session CSRF token required in X-CSRF-Token on
 /// every POST; the role checked on every request, and a subscriber's lines,
-/// records, approvals and alerts looked up through their own subscriber id
-/// only (another's answer 404, whatever the URL); CSP `default-src 'self'`
+/// records, approvals, alerts and paused orders looked up through their own
+/// subscriber id only (another's answer 404, whatever the URL); operator
+/// staff scoped to their own operator's profiles, orders, subscribers, audit
+/// records, statistics and alerts (admins see every operator's); CSP `default-src 'self'`
 /// without inline script, X-Frame-Options DENY, Referrer-Policy no-referrer
 /// on every answer; every action appended to the audit chain.
 
@@ -91,6 +93,12 @@ struct portal_hooks {
     /// Removes a blocklist entry. Unset: removed from the defense store.
     std::function<outcome(std::string_view kind, std::string_view value, std::string_view actor)>
         remove_block;
+    /// Forgets what risk rule `rule` counted for `key` (an order id, ICCID or
+    /// EID) when a subscriber releases an order that rule paused, so that the
+    /// next attempt is not paused again at once; true for a known rule. The
+    /// same reset as the admin API's order release. Unset: only the lock is
+    /// lifted.
+    std::function<bool(std::string_view rule, std::string_view key)> reset_risk;
 };
 
 /// What the portal works on. Pointers must outlive the portal; `audit` and

@@ -56,6 +56,12 @@ public:
             if (q.subscriber_id && a.subscriber_id != q.subscriber_id) {
                 continue;
             }
+            if (q.operator_id && a.operator_id != q.operator_id) {
+                continue;
+            }
+            if (out.size() == q.limit) {
+                break;
+            }
             out.push_back(a);
         }
         return out;

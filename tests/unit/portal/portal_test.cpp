@@ -1,5 +1,7 @@
 // The portal's JSON API driven through portal::handle(): accounts, sessions,
-// CSRF, roles, TOTP, a subscriber's own records only, audit of every action.
+// CSRF, roles, TOTP, a subscriber's own records only, operator staff kept to
+// their own operator, a subscriber's release of a paused order, audit of
+// every action.
 
 #include "esimguard/portal/portal.hpp"
 
@@ -9,6 +11,7 @@
 #include "esimguard/defense/totp.hpp"
 #include "esimguard/store/audit.hpp"
 #include "esimguard/store/portal_store.hpp"
+#include "esimguard/store/sqlite_store.hpp"
 #include "unit/portal/fake_defense_store.hpp"
 
 #include <gtest/gtest.h>
@@ -41,6 +44,15 @@ protected:
         ac.clock = [this] { return now_; };
         audit_ = defense::audit_chain::create(std::move(*log), ac);
         random_ = crypto::create_system_random_source();
+        main_ = std::move(*store::create_sqlite_store(sc));
+        for (const char* op : {"opA", "opB"}) {
+            store::operator_record o;
+            o.id = op;
+            o.display_name = op;
+            o.token_sha256_hex = std::string(64, op[2] == 'A' ? 'a' : 'b');
+            o.created_at = now_;
+            ASSERT_TRUE(main_->add_operator(o));
+        }
         web_ = std::filesystem::temp_directory_path() /
                ("portal-web-" + std::to_string(::getpid()) + "-" +
                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -56,12 +68,17 @@ protected:
         portal_deps d;
         d.accounts = accounts_.get();
         d.defense = &defense_;
+        d.main_store = main_.get();
         d.audit = audit_.get();
         d.random = random_.get();
         d.hooks.approve = [this](std::string_view id, std::string_view sub, std::string_view code,
                                  std::string_view) -> portal_hooks::outcome {
             approved_.push_back(std::string(id) + " " + std::string(sub) + " " + std::string(code));
             return {};
+        };
+        d.hooks.reset_risk = [this](std::string_view rule, std::string_view key) {
+            risk_resets_.push_back(std::string(rule) + " " + std::string(key));
+            return true;
         };
         auto p = create_portal(pc, d);
         ASSERT_TRUE(p) << p.error();
@@ -134,15 +151,80 @@ protected:
         return *audit_->activation_records(q);
     }
 
+    // An account made the way the admin route makes it, then signed in.
+    session staff(const std::string& name, std::optional<std::string> operator_id,
+                  store::portal_role role = store::portal_role::operator_staff) {
+        auto a = create_account(*accounts_, &defense_, *random_, name, strong, role, std::nullopt,
+                                std::move(operator_id), now_);
+        EXPECT_TRUE(a) << a.error();
+        auto r = call("POST", "/portal/api/signin", json{{"name", name}, {"password", strong}});
+        EXPECT_EQ(r.status, 200) << r.raw.body;
+        return {cookie_of(r), r.body.value("csrf", ""), ""};
+    }
+
+    void add_profile(const std::string& operator_id, const std::string& iccid) {
+        store::profile_record p;
+        p.iccid = iccid;
+        p.operator_id = operator_id;
+        p.profile_type = "gold";
+        p.package = {0x30, 0x03, 0x02, 0x01, 0x01};
+        auto r = main_->add_profile(p, now_);
+        ASSERT_TRUE(r) << r.error().message;
+    }
+
+    // A released order of a new profile, bound to `eid`.
+    store::order_record released_order(const std::string& operator_id, const std::string& iccid,
+                                       const std::string& eid) {
+        add_profile(operator_id, iccid);
+        store::order_request req;
+        req.order_id = "order-" + iccid;
+        req.operator_id = operator_id;
+        req.iccid = iccid;
+        req.eid = eid;
+        req.expires_at = now_ + std::chrono::hours(24);
+        EXPECT_TRUE(main_->create_order(req, now_));
+        store::confirm_request c;
+        c.order_id = req.order_id;
+        c.matching_id = "MID-" + iccid;
+        c.release = true;
+        auto o = main_->confirm_order(c, now_);
+        EXPECT_TRUE(o) << o.error().message;
+        return o.value_or(store::order_record{});
+    }
+
+    void append_download(const std::string& iccid, const std::string& eid,
+                         const std::string& address) {
+        defense::audit_entry e;
+        e.kind = store::audit_kind::es9p_call;
+        e.actor = "lpa";
+        e.iccid = iccid;
+        e.eid = eid;
+        e.source_address = address;
+        e.outcome = "ok";
+        e.reason = "getBoundProfilePackage";
+        ASSERT_TRUE(audit_->append(e));
+    }
+
+    std::string enrol_totp(const session& s, bytes& secret) {
+        auto b = call("POST", "/portal/api/totp/begin", json::object(), s.cookie, s.csrf);
+        secret = *defense::base32_decode(b.body["secret"].get<std::string>());
+        auto c = call("POST", "/portal/api/totp/confirm", json{{"code", code_at(secret, now_)}},
+                      s.cookie, s.csrf);
+        EXPECT_EQ(c.status, 200) << c.raw.body;
+        return code_at(secret, now_);
+    }
+
     store::time_point now_ =
         std::chrono::sys_days(std::chrono::year(2026) / 3 / 1) + std::chrono::hours(9);
     std::unique_ptr<store::portal_store> accounts_;
     testing::fake_defense_store defense_;
     std::unique_ptr<defense::audit_chain> audit_;
     std::unique_ptr<crypto::random_source> random_;
+    std::unique_ptr<store::store> main_;
     std::filesystem::path web_;
     std::unique_ptr<portal> portal_;
     std::vector<std::string> approved_;
+    std::vector<std::string> risk_resets_;
 };
 
 TEST_F(portal_test, when_sign_up_uses_a_weak_password_then_it_is_refused_with_the_reasons) {
@@ -517,6 +599,305 @@ TEST_F(portal_test, when_sign_up_gives_an_email_then_the_subscriber_is_mailed_th
                    json{{"name", "dave"}, {"password", strong}, {"email", "dave\r\nBcc: x@y"}})
                   .status,
               400);
+}
+
+// ---- operator isolation -------------------------------------------------
+
+constexpr const char* iccid_a = "8944000000000000011";
+constexpr const char* iccid_b = "8944000000000000029";
+constexpr const char* eid_a = "89049032123451234512345678901235";
+constexpr const char* eid_b = "89049032123451234512345678909965";
+
+TEST_F(portal_test, when_operator_b_searches_the_audit_trail_then_no_event_of_operator_a_is_shown) {
+    add_profile("opA", iccid_a);
+    add_profile("opB", iccid_b);
+    append_download(iccid_a, eid_a, "203.0.113.5");
+    append_download(iccid_b, eid_b, "203.0.113.5");
+    auto b = staff("desk-b", "opB");
+
+    auto by_iccid =
+        call("GET", std::string("/portal/api/op/audit?iccid=") + iccid_a, nullptr, b.cookie);
+    EXPECT_EQ(by_iccid.status, 404);
+    EXPECT_EQ(by_iccid.raw.body.find(eid_a), std::string::npos);
+    auto by_eid = call("GET", std::string("/portal/api/op/audit?eid=") + eid_a, nullptr, b.cookie);
+    ASSERT_EQ(by_eid.status, 200);
+    EXPECT_EQ(by_eid.body["records"].size(), 0u);
+    // An address both operators' devices used: only B's own event.
+    auto by_ip = call("GET", "/portal/api/op/audit?ip=203.0.113.5", nullptr, b.cookie);
+    ASSERT_EQ(by_ip.status, 200);
+    ASSERT_EQ(by_ip.body["records"].size(), 1u);
+    EXPECT_EQ(by_ip.body["records"][0]["iccid"], iccid_b);
+}
+
+TEST_F(portal_test, when_operator_staff_search_an_eid_then_events_naming_no_profile_are_left_out) {
+    add_profile("opB", iccid_b);
+    append_download(iccid_b, eid_b, "203.0.113.5");
+    defense::audit_entry e;
+    e.kind = store::audit_kind::es9p_call;
+    e.actor = "lpa";
+    e.eid = eid_b;
+    e.outcome = "refused";
+    e.reason = "initiateAuthentication";
+    ASSERT_TRUE(audit_->append(e));
+    auto b = staff("desk-b", "opB");
+    auto r = call("GET", std::string("/portal/api/op/audit?eid=") + eid_b, nullptr, b.cookie);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(r.body["records"].size(), 1u);
+    EXPECT_EQ(r.body["records"][0]["iccid"], iccid_b);
+
+    auto admin = staff("root-admin", std::nullopt, store::portal_role::admin);
+    auto all = call("GET", std::string("/portal/api/op/audit?eid=") + eid_b, nullptr, admin.cookie);
+    EXPECT_EQ(all.body["records"].size(), 2u);
+}
+
+TEST_F(portal_test, when_operator_b_lists_subscribers_then_only_those_on_its_own_lines_appear) {
+    add_profile("opA", iccid_a);
+    add_profile("opB", iccid_b);
+    auto alice = sign_up("alice");
+    auto carol = sign_up("carol");
+    ASSERT_TRUE(defense_.link_line(iccid_a, alice.subscriber_id, false, now_));
+    // Carol has a line with each operator.
+    ASSERT_TRUE(defense_.link_line("8944000000000000037", carol.subscriber_id, false, now_));
+    add_profile("opA", "8944000000000000037");
+    ASSERT_TRUE(defense_.link_line(iccid_b, carol.subscriber_id, false, now_));
+    auto b = staff("desk-b", "opB");
+
+    auto r = call("GET", "/portal/api/op/subscribers", nullptr, b.cookie);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(r.body["subscribers"].size(), 1u);
+    EXPECT_EQ(r.body["subscribers"][0]["account"], "carol");
+    ASSERT_EQ(r.body["subscribers"][0]["lines"].size(), 1u);
+    EXPECT_EQ(r.body["subscribers"][0]["lines"][0]["iccid"], iccid_b);
+    EXPECT_EQ(r.raw.body.find("alice"), std::string::npos);
+
+    auto admin = staff("root-admin", std::nullopt, store::portal_role::admin);
+    auto all = call("GET", "/portal/api/op/subscribers", nullptr, admin.cookie);
+    EXPECT_EQ(all.body["subscribers"].size(), 2u);
+}
+
+TEST_F(portal_test, when_operator_b_reads_the_stats_then_operator_a_downloads_are_not_counted) {
+    add_profile("opA", iccid_a);
+    add_profile("opB", iccid_b);
+    append_download(iccid_a, eid_a, "203.0.113.5");
+    append_download(iccid_a, eid_a, "203.0.113.5");
+    append_download(iccid_b, eid_b, "203.0.113.6");
+    auto total = [&](const session& s) {
+        auto r = call("GET", "/portal/api/op/stats", nullptr, s.cookie);
+        EXPECT_EQ(r.status, 200);
+        int n = 0;
+        for (const auto& v : r.body["downloads"]) {
+            n += v.get<int>();
+        }
+        return n;
+    };
+    EXPECT_EQ(total(staff("desk-b", "opB")), 1);
+    EXPECT_EQ(total(staff("desk-a", "opA")), 2);
+    EXPECT_EQ(total(staff("root-admin", std::nullopt, store::portal_role::admin)), 3);
+}
+
+TEST_F(portal_test,
+       when_operator_b_acknowledges_an_alert_not_about_its_lines_then_it_is_not_found) {
+    add_profile("opA", iccid_a);
+    add_profile("opB", iccid_b);
+    auto alert = [&](std::string id, std::optional<std::string> op,
+                     std::optional<std::string> iccid) {
+        store::alert_row a;
+        a.id = std::move(id);
+        a.at = now_;
+        a.severity = "warning";
+        a.rule = "velocity";
+        a.summary = "s";
+        a.json = "{}";
+        a.operator_id = std::move(op);
+        a.iccid = std::move(iccid);
+        ASSERT_TRUE(defense_.add_alert(a));
+    };
+    alert("of-a", "opA", iccid_a);
+    alert("platform", std::nullopt, std::nullopt);
+    alert("b-tag-on-a-line", "opB", iccid_a);
+    alert("of-b", "opB", iccid_b);
+    auto b = staff("desk-b", "opB");
+    std::map<std::string, bool> may;
+    auto listed = call("GET", "/portal/api/op/alerts", nullptr, b.cookie);
+    for (const auto& a : listed.body["alerts"]) {
+        may[a["id"].get<std::string>()] = a["can_acknowledge"].get<bool>();
+    }
+    EXPECT_EQ(may, (std::map<std::string, bool>{
+                       {"platform", false}, {"b-tag-on-a-line", false}, {"of-b", true}}));
+    for (const char* id : {"of-a", "platform", "b-tag-on-a-line", "nonexistent"}) {
+        auto r = call("POST", "/portal/api/op/alerts/ack", json{{"id", id}}, b.cookie, b.csrf);
+        EXPECT_EQ(r.status, 404) << id;
+    }
+    for (const auto& a : defense_.alerts) {
+        EXPECT_FALSE(a.acknowledged_at) << a.id;
+    }
+    EXPECT_EQ(
+        call("POST", "/portal/api/op/alerts/ack", json{{"id", "of-b"}}, b.cookie, b.csrf).status,
+        200);
+    auto admin = staff("root-admin", std::nullopt, store::portal_role::admin);
+    EXPECT_EQ(call("POST", "/portal/api/op/alerts/ack", json{{"id", "platform"}}, admin.cookie,
+                   admin.csrf)
+                  .status,
+              200);
+}
+
+TEST_F(portal_test, when_the_inventory_is_unavailable_then_operator_staff_cannot_link_a_line) {
+    sign_up("alice");
+    auto b = staff("desk-b", "opB");
+    portal_deps d;
+    d.accounts = accounts_.get();
+    d.defense = &defense_;
+    d.audit = audit_.get();
+    d.random = random_.get();
+    auto without_inventory = create_portal(portal_->config(), d);
+    ASSERT_TRUE(without_inventory);
+    portal_ = std::move(*without_inventory);
+    EXPECT_EQ(call("POST", "/portal/api/op/lines", json{{"iccid", iccid_a}, {"account", "alice"}},
+                   b.cookie, b.csrf)
+                  .status,
+              503);
+    EXPECT_FALSE(defense_.find_line(iccid_a));
+}
+
+// ---- a subscriber releases a paused order --------------------------------
+
+TEST_F(portal_test,
+       when_a_subscriber_releases_a_risk_paused_order_on_their_line_then_it_is_lifted) {
+    auto a = sign_up("alice");
+    auto o = released_order("opA", iccid_a, eid_a);
+    ASSERT_TRUE(defense_.link_line(iccid_a, a.subscriber_id, false, now_));
+    ASSERT_TRUE(main_->lock_order(o.order_id, "risk:download_velocity", now_));
+
+    auto paused = call("GET", "/portal/api/orders/paused", nullptr, a.cookie);
+    ASSERT_EQ(paused.status, 200);
+    ASSERT_EQ(paused.body["orders"].size(), 1u);
+    EXPECT_EQ(paused.body["orders"][0]["order_id"], o.order_id);
+    EXPECT_TRUE(paused.body["orders"][0]["releasable"].get<bool>());
+
+    auto r = call("POST", "/portal/api/orders/release", json{{"order_id", o.order_id}}, a.cookie,
+                  a.csrf);
+    ASSERT_EQ(r.status, 200) << r.raw.body;
+    EXPECT_FALSE(main_->find_order(o.order_id)->locked);
+    EXPECT_EQ(risk_resets_, (std::vector<std::string>{"download_velocity " + o.order_id,
+                                                      std::string("download_velocity ") + iccid_a,
+                                                      std::string("download_velocity ") + eid_a}));
+    auto events = audit_events();
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().kind, "subscriber_action");
+    EXPECT_EQ(events.back().actor, "subscriber:" + a.subscriber_id);
+    EXPECT_EQ(events.back().iccid, iccid_a);
+    EXPECT_NE(events.back().detail.find("release_order"), std::string::npos);
+    EXPECT_EQ(call("GET", "/portal/api/orders/paused", nullptr, a.cookie).body["orders"].size(),
+              0u);
+}
+
+TEST_F(portal_test,
+       when_a_subscriber_releases_another_subscribers_paused_order_then_it_is_not_found) {
+    auto a = sign_up("alice");
+    auto b = sign_up("bob-the-second");
+    auto o = released_order("opA", iccid_a, eid_a);
+    ASSERT_TRUE(defense_.link_line(iccid_a, a.subscriber_id, false, now_));
+    ASSERT_TRUE(main_->lock_order(o.order_id, "risk:download_velocity", now_));
+
+    EXPECT_EQ(call("GET", "/portal/api/orders/paused", nullptr, b.cookie).body["orders"].size(),
+              0u);
+    auto r = call("POST", "/portal/api/orders/release", json{{"order_id", o.order_id}}, b.cookie,
+                  b.csrf);
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(call("POST", "/portal/api/orders/release", json{{"order_id", "no-such-order"}},
+                   b.cookie, b.csrf)
+                  .body,
+              r.body);
+    EXPECT_TRUE(main_->find_order(o.order_id)->locked);
+    EXPECT_TRUE(risk_resets_.empty());
+    // The owner can.
+    EXPECT_EQ(
+        call("POST", "/portal/api/orders/release", json{{"order_id", o.order_id}}, a.cookie, a.csrf)
+            .status,
+        200);
+}
+
+TEST_F(portal_test, when_a_release_lacks_the_csrf_token_then_the_order_stays_paused) {
+    auto a = sign_up("alice");
+    auto o = released_order("opA", iccid_a, eid_a);
+    ASSERT_TRUE(defense_.link_line(iccid_a, a.subscriber_id, false, now_));
+    ASSERT_TRUE(main_->lock_order(o.order_id, "risk:download_velocity", now_));
+    EXPECT_EQ(
+        call("POST", "/portal/api/orders/release", json{{"order_id", o.order_id}}, a.cookie).status,
+        403);
+    EXPECT_EQ(call("POST", "/portal/api/orders/release", json{{"order_id", o.order_id}}, a.cookie,
+                   "wrong")
+                  .status,
+              403);
+    EXPECT_TRUE(main_->find_order(o.order_id)->locked);
+    EXPECT_EQ(
+        call("POST", "/portal/api/orders/release", json{{"order_id", o.order_id}}, a.cookie, a.csrf)
+            .status,
+        200);
+}
+
+TEST_F(
+    portal_test,
+    when_an_order_is_locked_for_confirmation_code_guessing_then_the_subscriber_cannot_release_it) {
+    auto a = sign_up("alice");
+    auto o = released_order("opA", iccid_a, eid_a);
+    ASSERT_TRUE(defense_.link_line(iccid_a, a.subscriber_id, false, now_));
+    ASSERT_TRUE(main_->lock_order(o.order_id, "cc_retries_exceeded", now_));
+    EXPECT_EQ(
+        call("POST", "/portal/api/orders/release", json{{"order_id", o.order_id}}, a.cookie, a.csrf)
+            .status,
+        409);
+    EXPECT_TRUE(main_->find_order(o.order_id)->locked);
+}
+
+TEST_F(portal_test, when_the_subscriber_has_totp_then_a_release_needs_a_right_code) {
+    auto a = sign_up("alice");
+    bytes secret;
+    enrol_totp(a, secret);
+    auto o = released_order("opA", iccid_a, eid_a);
+    ASSERT_TRUE(defense_.link_line(iccid_a, a.subscriber_id, false, now_));
+    ASSERT_TRUE(main_->lock_order(o.order_id, "risk:download_velocity", now_));
+    now_ += std::chrono::seconds(30);
+    const auto right = code_at(secret, now_);
+    const auto wrong = right == "123456" ? "654321" : "123456";
+    EXPECT_EQ(
+        call("POST", "/portal/api/orders/release", json{{"order_id", o.order_id}}, a.cookie, a.csrf)
+            .status,
+        400);
+    EXPECT_EQ(call("POST", "/portal/api/orders/release",
+                   json{{"order_id", o.order_id}, {"code", wrong}}, a.cookie, a.csrf)
+                  .status,
+              400);
+    EXPECT_TRUE(main_->find_order(o.order_id)->locked);
+    EXPECT_EQ(call("POST", "/portal/api/orders/release",
+                   json{{"order_id", o.order_id}, {"code", right}}, a.cookie, a.csrf)
+                  .status,
+              200);
+    EXPECT_FALSE(main_->find_order(o.order_id)->locked);
+}
+
+TEST_F(portal_test, when_release_codes_are_guessed_too_often_then_even_the_right_code_waits) {
+    auto a = sign_up("alice");
+    bytes secret;
+    enrol_totp(a, secret);
+    auto o = released_order("opA", iccid_a, eid_a);
+    ASSERT_TRUE(defense_.link_line(iccid_a, a.subscriber_id, false, now_));
+    ASSERT_TRUE(main_->lock_order(o.order_id, "risk:download_velocity", now_));
+    now_ += std::chrono::seconds(30);
+    const auto right = code_at(secret, now_);
+    for (int i = 0; i < 5; ++i) {
+        auto guess = std::to_string((std::stoi(right) + 500'000 + i) % 1'000'000);
+        guess.insert(0, 6 - guess.size(), '0');
+        EXPECT_EQ(call("POST", "/portal/api/orders/release",
+                       json{{"order_id", o.order_id}, {"code", guess}}, a.cookie, a.csrf)
+                      .status,
+                  400);
+    }
+    EXPECT_EQ(call("POST", "/portal/api/orders/release",
+                   json{{"order_id", o.order_id}, {"code", right}}, a.cookie, a.csrf)
+                  .status,
+              429);
+    EXPECT_TRUE(main_->find_order(o.order_id)->locked);
 }
 
 } // namespace
