@@ -213,8 +213,44 @@ result<void> connection::exec(const char* sql) {
     return {};
 }
 
+struct pool::write_queue {
+    mutable std::mutex m;
+    std::condition_variable cv;
+    std::vector<write_job*> queue;
+    bool leader_active = false;
+    std::uint64_t batches = 0;
+    std::uint64_t jobs = 0;
+};
+
+namespace {
+
+/// The write queue of `file` (an absolute path, as SQLite reports it), shared
+/// with the other pools of the process on that file; a private one for an
+/// in-memory database, which no other connection can see.
+std::shared_ptr<pool::write_queue> write_queue_for(const std::string& file) {
+    if (file.empty()) {
+        return std::make_shared<pool::write_queue>();
+    }
+    static std::mutex m;
+    static std::unordered_map<std::string, std::weak_ptr<pool::write_queue>> queues;
+    std::lock_guard lk(m);
+    auto& slot = queues[file];
+    auto q = slot.lock();
+    if (!q) {
+        q = std::make_shared<pool::write_queue>();
+        slot = q;
+    }
+    // Forget files whose pools are all gone (tests open many temp files).
+    std::erase_if(queues, [](const auto& kv) { return kv.second.expired(); });
+    return q;
+}
+
+} // namespace
+
 pool::pool(std::vector<std::unique_ptr<connection>> conns) : free_(std::move(conns)) {
     assert(!free_.empty());
+    const char* file = ::sqlite3_db_filename(free_.front()->raw(), "main");
+    wq_ = write_queue_for(file ? std::string(file) : std::string());
 }
 
 pool::lease pool::acquire() {
@@ -234,18 +270,19 @@ pool::lease::~lease() {
 }
 
 void pool::run_write(write_job& job) {
-    std::unique_lock lk(q_m_);
-    queue_.push_back(&job);
+    auto& q = *wq_;
+    std::unique_lock lk(q.m);
+    q.queue.push_back(&job);
     while (!job.done) {
-        if (leader_active_) {
-            q_cv_.wait(lk);
+        if (q.leader_active) {
+            q.cv.wait(lk);
             continue;
         }
-        leader_active_ = true;
-        const std::size_t n = std::min(queue_.size(), max_batch);
-        std::vector<write_job*> batch(queue_.begin(),
-                                      queue_.begin() + static_cast<std::ptrdiff_t>(n));
-        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        q.leader_active = true;
+        const std::size_t n = std::min(q.queue.size(), max_batch);
+        std::vector<write_job*> batch(q.queue.begin(),
+                                      q.queue.begin() + static_cast<std::ptrdiff_t>(n));
+        q.queue.erase(q.queue.begin(), q.queue.begin() + static_cast<std::ptrdiff_t>(n));
         lk.unlock();
         try {
             commit_batch(batch);
@@ -261,10 +298,10 @@ void pool::run_write(write_job& job) {
         for (auto* j : batch) {
             j->done = true;
         }
-        ++batches_;
-        jobs_ += batch.size();
-        leader_active_ = false;
-        q_cv_.notify_all();
+        ++q.batches;
+        q.jobs += batch.size();
+        q.leader_active = false;
+        q.cv.notify_all();
     }
 }
 
@@ -324,18 +361,18 @@ void pool::commit_batch(std::vector<write_job*>& batch) {
 }
 
 std::uint64_t pool::batches_committed() const {
-    std::lock_guard lk(q_m_);
-    return batches_;
+    std::lock_guard lk(wq_->m);
+    return wq_->batches;
 }
 
 std::uint64_t pool::jobs_committed() const {
-    std::lock_guard lk(q_m_);
-    return jobs_;
+    std::lock_guard lk(wq_->m);
+    return wq_->jobs;
 }
 
 std::size_t pool::queued() const {
-    std::lock_guard lk(q_m_);
-    return queue_.size();
+    std::lock_guard lk(wq_->m);
+    return wq_->queue.size();
 }
 
 } // namespace esimguard::store::sqlite

@@ -174,7 +174,8 @@ public:
     /// committed or failed (see write_job for how the outcome is reported).
     void run_write(write_job& job);
 
-    /// Batches committed and jobs run in them since the pool was made.
+    /// Batches committed and jobs run in them on this pool's database file
+    /// (by any pool of this process on that file).
     std::uint64_t batches_committed() const;
     std::uint64_t jobs_committed() const;
     /// Jobs waiting for a batch to take them (not those of the running one).
@@ -184,6 +185,9 @@ public:
     /// next batch, so one batch's latency stays bounded.
     static constexpr std::size_t max_batch = 128;
 
+    /// The queue of one database file's group commit (defined in db.cpp).
+    struct write_queue;
+
 private:
     void commit_batch(std::vector<write_job*>& batch);
 
@@ -191,12 +195,13 @@ private:
     std::condition_variable cv_;
     std::vector<std::unique_ptr<connection>> free_;
 
-    mutable std::mutex q_m_;
-    std::condition_variable q_cv_;
-    std::vector<write_job*> queue_;
-    bool leader_active_ = false;
-    std::uint64_t batches_ = 0;
-    std::uint64_t jobs_ = 0;
+    /// Shared by every pool of the process on the same database file (the
+    /// store, defence store, audit log and portal store each have a pool):
+    /// SQLite admits one writer per file, and pools that queued apart would
+    /// meet in SQLite's busy handler, which sleeps in steps of milliseconds.
+    /// A leader runs other pools' jobs on its own pool's connection; for a
+    /// file database that is the same database.
+    std::shared_ptr<write_queue> wq_;
 };
 
 /// Runs `f(connection&)` in a transaction: a write one (IMMEDIATE, in the

@@ -186,6 +186,30 @@ TEST(group_commit, when_a_job_throws_then_the_caller_gets_the_exception_and_the_
     EXPECT_EQ(count_rows(*p, "k = 6").value(), 1);
 }
 
+TEST(group_commit, when_two_pools_share_a_file_then_their_writers_share_one_queue) {
+    temp_dir dir;
+    auto a = make_pool(dir, 2);
+    // A second pool on the same file, as the defence store and audit log
+    // open beside the store.
+    std::vector<std::unique_ptr<connection>> conns;
+    conns.push_back(
+        connection::open((dir.path() / "g.db").string(), std::chrono::milliseconds(5000)).value());
+    pool b(std::move(conns));
+    auto holder = hold_batch_until_queued(*a, 2);
+    std::thread from_a([&] {
+        EXPECT_TRUE(in_transaction(*a, true, [&](connection& c) { return insert(c, 1, "a"); }));
+    });
+    std::thread from_b([&] {
+        EXPECT_TRUE(in_transaction(b, true, [&](connection& c) { return insert(c, 2, "b"); }));
+    });
+    holder.join();
+    from_a.join();
+    from_b.join();
+    EXPECT_EQ(b.batches_committed(), 2U) << "pool b's writer should have joined pool a's queue";
+    EXPECT_EQ(b.jobs_committed(), 3U);
+    EXPECT_EQ(count_rows(b).value(), 3);
+}
+
 TEST(group_commit, when_many_threads_write_at_once_then_every_write_is_kept_once) {
     temp_dir dir;
     auto p = make_pool(dir, 4);
