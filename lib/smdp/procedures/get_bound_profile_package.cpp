@@ -251,24 +251,20 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
     }
     const bytes otpk = otsk->public_part().point();
     {
-        // The session record is the only place a second node could find the
-        // key; it is wiped again right after the keys are derived.
-        std::string pem = otsk->to_pem();
+        // The one-time private key never leaves this call's memory: it is
+        // used for one ECDH just below and destroyed. Only the public keys
+        // are recorded, and the state guard makes sure the session is still
+        // this one's to answer.
         store::session_update u;
         u.euicc_otpk = signed2.euicc_otpk;
         u.smdp_otpk = otpk;
-        u.smdp_otsk = bytes(pem.begin(), pem.end());
-        std::fill(pem.begin(), pem.end(), '\0');
         auto up = ctx.db.update_session(tid, store::session_state::authenticated, u, now);
-        crypto::secure_wipe(*u.smdp_otsk);
         if (!up) {
             return build_failed(
                 rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session moved on"));
         }
     }
     auto shared = crypto::ecdh(*otsk, *euicc_otpk);
-    // Whatever happens next, the one-time private key leaves the store now.
-    (void)ctx.db.clear_session_secret(tid, now);
     otsk = std::unexpected(crypto::error{crypto::errc::internal}); // destroys (wipes) the key
     if (!shared) {
         return build_failed(rsp::status::with_detail(rsp::codes::invalid_format, "euiccOtpk"));
