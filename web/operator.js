@@ -47,8 +47,10 @@ async function loadAlerts() {
   if (!r.ok) return;
   if (!r.data.alerts.length) body.appendChild(portal.row(['No alerts.', '', '', '', '', '']));
   for (const a of r.data.alerts) {
-    const ack = a.acknowledged ? portal.el('span', 'seen') : portal.el('button', 'Acknowledge', 'secondary');
-    if (!a.acknowledged) ack.addEventListener('click', async () => { await portal.call('POST', 'op/alerts/ack', { id: a.id }); loadAlerts(); });
+    // Platform alerts (no operator of yours named) are acknowledged by the admins.
+    const mayAck = !a.acknowledged && a.can_acknowledge !== false;
+    const ack = mayAck ? portal.el('button', 'Acknowledge', 'secondary') : portal.el('span', a.acknowledged ? 'seen' : 'platform');
+    if (mayAck) ack.addEventListener('click', async () => { await portal.call('POST', 'op/alerts/ack', { id: a.id }); loadAlerts(); });
     const tr = portal.row([a.at, portal.badge(a.severity), a.rule, a.summary, portal.el('span', evidenceText(a.evidence), 'mono'), ack]);
     tr.className = 'alert-row';
     body.appendChild(tr);

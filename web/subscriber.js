@@ -1,5 +1,6 @@
 // The subscriber's page: lines and their activation records, approvals,
-// alerts, freeze, stolen report, two-factor enrolment.
+// downloads paused by the defences (released here), alerts, freeze, stolen
+// report, two-factor enrolment.
 'use strict';
 
 const describe = {
@@ -101,6 +102,45 @@ async function loadApprovals() {
   }
 }
 
+async function loadPaused() {
+  const r = await portal.call('GET', 'orders/paused');
+  const body = portal.clear(document.getElementById('paused'));
+  if (!r.ok) return;
+  if (!r.data.orders.length) body.appendChild(portal.row(['Nothing is paused.', '', '', '', '']));
+  for (const o of r.data.orders) {
+    const cell = portal.el('span');
+    if (o.releasable) {
+      // The server asks for a code whenever two-factor sign-in is on.
+      let code = null;
+      if (portal.me.totp_enrolled) {
+        code = portal.el('input');
+        code.placeholder = 'code';
+        code.className = 'release-code';
+        code.inputMode = 'numeric';
+        code.autocomplete = 'one-time-code';
+        cell.appendChild(code);
+      }
+      const release = portal.el('button', 'Release', 'release');
+      release.dataset.order = o.order_id;
+      release.addEventListener('click', async () => {
+        const body = { order_id: o.order_id };
+        if (code) body.code = code.value.trim();
+        const x = await portal.call('POST', 'orders/release', body);
+        portal.show('paused-msg', x.ok ? 'Released: the device may try the download again.' : x.data.error, x.ok);
+        loadPaused();
+      });
+      cell.appendChild(release);
+    } else {
+      cell.appendChild(portal.el('span', 'Only your operator can release it.', 'who'));
+    }
+    const why = o.rule ? 'unusual activity (' + o.rule.replace(/_/g, ' ') + ')' : 'stopped until your operator releases it';
+    const tr = portal.row([portal.el('span', o.iccid, 'mono'), portal.el('span', o.eid || 'any device', 'mono'), why, o.paused_at, cell]);
+    tr.className = 'paused-order';
+    tr.dataset.order = o.order_id;
+    body.appendChild(tr);
+  }
+}
+
 async function loadAlerts() {
   const r = await portal.call('GET', 'alerts');
   const body = portal.clear(document.getElementById('alerts'));
@@ -157,6 +197,6 @@ document.getElementById('stolen-form').addEventListener('submit', async (ev) => 
 (async () => {
   if (!(await portal.load('subscriber'))) return;
   renderTotp();
-  await Promise.all([loadLines(), loadApprovals(), loadAlerts()]);
+  await Promise.all([loadLines(), loadApprovals(), loadPaused(), loadAlerts()]);
   setInterval(loadApprovals, 5000);
 })();

@@ -23,6 +23,8 @@ export class world {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esimguard-browser-'));
     this.operatorId = 'op-browser';
     this.eids = ['89049032123451234512345678901235', '89049032123451234512345678909965'];
+    // Every page opened, for the screenshots of a failed test.
+    this.pages = [];
   }
 
   async start() {
@@ -104,6 +106,7 @@ export class world {
     // Content-Security-Policy violations (an inline script or style would be one).
     page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) errors.push(m.text()); });
     page.cspErrors = errors;
+    this.pages.push(page);
     return page;
   }
 
@@ -121,6 +124,12 @@ export class world {
       await page.fill('#signin-code', code);
     }
     await page.click('#signin-submit');
+  }
+
+  // One SQL statement on the server's database (setting up a state no page
+  // can make, e.g. an order paused by the risk engine).
+  sql(statement) {
+    return this.run('sqlite3', ['-cmd', '.timeout 5000', path.join(this.dir, 'esimguard.db'), statement]);
   }
 
   serverLog() {

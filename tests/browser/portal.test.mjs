@@ -2,8 +2,8 @@
 // tests in order (later ones use the accounts and lines earlier ones made).
 // Run by run.sh: node --test, with ESIMGUARD_BIN_DIR and SCREENSHOT_DIR.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { strongPassword, totp, world } from './harness.mjs';
+import { after, before, test as nodeTest } from 'node:test';
+import { sleep, strongPassword, totp, world } from './harness.mjs';
 
 const w = new world(process.env.ESIMGUARD_BIN_DIR, process.env.SCREENSHOT_DIR);
 const alice = { name: 'alice-' + Date.now().toString(36), password: strongPassword() };
@@ -18,6 +18,24 @@ before(async () => {
 after(async () => {
   await w.stop();
 });
+
+// A test that, when it fails, also leaves a screenshot of every page still
+// open (FAILED-<test>-<n>.png), so that the failure can be seen, not guessed.
+function test(name, fn) {
+  nodeTest(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60).replace(/-+$/, '');
+      let n = 0;
+      for (const page of w.pages) {
+        if (page.isClosed()) continue;
+        try { await w.shot(page, `FAILED-${slug}-${n++}`); } catch (ignored) { /* the page died with the test */ }
+      }
+      throw e;
+    }
+  });
+}
 
 // Waits until the image has loaded and has pixels (the page's CSP forbids
 // eval, so no waitForFunction). Returns its width.
@@ -125,6 +143,7 @@ test('an operator creates an order and sees its activation code and QR image', a
   lines.first = order;
   await linkLine(page, order.iccid, alice.name);
   await w.shot(page, 'portal-07-operator-order-qr');
+  assert.deepEqual(page.cspErrors, []);
   desk.page = page;
 });
 
@@ -182,6 +201,47 @@ test('a frozen line refuses a download, and a stolen report blocks that EID', as
   assert.match(stolen.out, /stolen/i);
 });
 
+// A release with alice's TOTP. Her sign-in used the next step's code: if that
+// step has not begun yet the code is refused as used, and the one after waits.
+async function releaseWithCode(page, row) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    await page.fill(`${row} input.release-code`, totp(alice.secret, 1));
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/orders/release'));
+    await page.click(`${row} button.release`);
+    const r = await answer;
+    if (r.ok()) return;
+    const error = (await r.json()).error;
+    if (attempt || !/already used/.test(error)) throw new Error('release refused: ' + error);
+    await sleep(30000 - (Date.now() % 30000) + 500);
+  }
+}
+
+test('a download paused by the risk engine is released by its subscriber, then completes', async () => {
+  const order = await operatorOrder(desk.page);
+  await linkLine(desk.page, order.iccid, alice.name);
+  assert.match(order.order_id, /^[\w-]+$/);
+  // What the risk engine's pause_order action writes.
+  w.sql(`UPDATE orders SET locked = 1, lock_reason = 'risk:download_velocity' WHERE order_id = '${order.order_id}'`);
+  const paused = w.lpa(w.eids[1], ['profile', 'download', '-a', order.activation_code, '-c', order.confirmation_code]);
+  assert.ok(!paused.ok, 'a paused order was downloaded: ' + paused.out);
+  assert.match(paused.out, /order paused/);
+
+  const page = alice.page;
+  await page.reload();
+  const row = `tr.paused-order[data-order="${order.order_id}"]`;
+  await page.waitForSelector(row);
+  assert.match(await page.textContent(row), /download velocity/);
+  await w.shot(page, 'portal-12a-order-paused');
+  await releaseWithCode(page, row);
+  await page.waitForSelector('#paused-msg.ok');
+  await page.waitForSelector(row, { state: 'detached' });
+  await w.shot(page, 'portal-12b-order-released');
+  assert.equal(w.sql(`SELECT locked FROM orders WHERE order_id = '${order.order_id}'`).trim(), '0');
+  const again = w.lpa(w.eids[1], ['profile', 'download', '-a', order.activation_code, '-c', order.confirmation_code]);
+  assert.ok(again.ok, again.out);
+  assert.deepEqual(page.cspErrors, []);
+});
+
 test('an alert from an attack appears in the operator view', async () => {
   // Matching-ID guessing from one address.
   for (let i = 0; i < 25; i++) {
@@ -201,6 +261,8 @@ test('an alert from an attack appears in the operator view', async () => {
   await page.click('#audit-submit');
   await page.waitForSelector('#audit tr.audit-row');
   await w.shot(page, 'portal-14-operator-audit-search');
+  // Every operator page this file loaded, orders to audit search.
+  assert.deepEqual(page.cspErrors, []);
 });
 
 test('another subscriber cannot reach a record by changing the URL', async () => {
