@@ -253,6 +253,9 @@ std::optional<rsp::status> apply(const context& ctx, call_trace& trace,
                 a->evidence.count, defense::to_string(a->evidence.dimension), a->evidence.key,
                 a->evidence.window.count(), a->evidence.threshold);
             al.evidence = evidence_of(a->evidence);
+            if (!trace.function.empty()) {
+                al.evidence.details.emplace_back("function", std::string(trace.function));
+            }
             al.subscriber = subscriber_party(
                 ctx, a->evidence.subscriber_id ? a->evidence.subscriber_id : trace.subscriber_id);
             al.operator_party = operator_party(a->evidence.operator_id ? a->evidence.operator_id
@@ -578,6 +581,15 @@ void find_subscriber(const context& ctx, call_trace& trace) {
 
 std::optional<rsp::status> record(const context& ctx, call_trace& trace,
                                   defense::risk_event_kind kind) {
+    // Every call is a request event, counted already by smdp_requests_total;
+    // the others (replays, bad chains, ...) are what operators watch.
+    if (kind != defense::risk_event_kind::request) {
+        ctx.metrics
+            ->counter("smdp_risk_events_total",
+                      "Events reported to the risk engine (replay, bad_chain, ...), by kind",
+                      {{"kind", std::string(defense::to_string(kind))}})
+            .inc();
+    }
     auto* engine = defs(ctx).risk;
     if (engine == nullptr) {
         return std::nullopt;

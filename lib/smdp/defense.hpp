@@ -44,10 +44,12 @@ struct deferred_refusal {
 void settle_refusal(const context& ctx, call_trace& trace, const deferred_refusal& r,
                     std::optional<bool> possession_proven);
 
-/// Reports one event of `kind` with what the trace knows, carries out the
+/// Reports one event of `kind` with what the trace knows (counted in
+/// smdp_risk_events_total{kind}, request events aside), carries out the
 /// decision's actions (alert, pause order, freeze line, step-up, notify the
-/// subscriber; blocks were applied by the engine) and returns the status to
-/// answer when the engine refuses the call.
+/// subscriber; blocks were applied by the engine; an alert's evidence names
+/// the ES9+/ES2+ function) and returns the status to answer when the engine
+/// refuses the call.
 [[nodiscard]] std::optional<rsp::status> record(const context& ctx, call_trace& trace,
                                                 defense::risk_event_kind kind);
 /// record() for events whose call is refused anyway (a bad signature, an

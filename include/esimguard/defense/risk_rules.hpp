@@ -67,23 +67,33 @@ struct risk_rule {
     std::chrono::seconds block_ttl{3600};
 };
 
-/// The defaults, each stopping one attack of PRODUCT.md:
+/// The defaults, each stopping one attack of PRODUCT.md (counts, fires at,
+/// does):
 ///
-/// | name                       | counts                               | fires at    | does |
-/// |----------------------------|--------------------------------------|-------------|---------------------------------------|
-/// | matching_id_guessing       | unknown_matching_id per source_ip    | 20 / 10 min | block 1 h,
-/// alert warning              | | forged_device_signature    | bad_signature per source_ip | 5 / 1
-/// h     | block 24 h, alert critical            | | forged_device_chain        | bad_chain per
-/// source_ip              | 5 / 1 h     | block 24 h, alert critical            | | cc_brute_force
-/// | cc_failure per iccid                 | 3 / 24 h    | pause order, alert, tell subscriber   |
-/// | cc_spray_from_address      | cc_failure per source_ip             | 10 / 1 h    | block 1 h,
-/// alert warning              | | eid_pulling_profiles       | download_started per eid | 5 / 24 h
-/// | pause order, alert warning            | | profile_tried_by_many_eids | distinct eid per iccid
-/// (tried)       | 3 / 24 h    | pause order, alert critical, tell sub | | download_to_stolen_eid
-/// | download_started to a stolen EID     | every one   | refuse, alert critical                |
+/// - matching_id_guessing: unknown_matching_id per source_ip, 20 / 10 min;
+///   block 1 h, alert warning.
+/// - forged_device_signature: bad_signature per source_ip, 5 / 1 h; block
+///   24 h, alert critical.
+/// - forged_device_chain: bad_chain per source_ip, 5 / 1 h; block 24 h,
+///   alert critical.
+/// - cc_brute_force: cc_failure per iccid, 3 / 24 h; pause order, alert
+///   warning, tell the subscriber.
+/// - cc_spray_from_address: cc_failure per source_ip, 10 / 1 h; block 1 h,
+///   alert warning.
+/// - eid_pulling_profiles: download_started per eid, 5 / 24 h; pause order,
+///   alert warning.
+/// - profile_tried_by_many_eids: distinct eid per iccid (tried), 3 / 24 h;
+///   pause order, alert critical, tell the subscriber.
+/// - replayed_session: replay per source_ip, 1 / 1 h; alert critical, refuses
+///   nothing (the procedure refuses the replayed call itself).
+/// - replays_from_address: replay per source_ip, 5 / 1 h; block 1 h, alert
+///   critical.
+/// - download_to_stolen_eid: download_started to a stolen EID, every one;
+///   refuse, alert critical.
 ///
-/// Each refuses the request that reaches its threshold and those after it
-/// within the window.
+/// Each but replayed_session refuses the request that reaches its threshold
+/// and those after it within the window. Rules on the same kind, dimension
+/// and window share one counter, to which an event adds once.
 [[nodiscard]] std::vector<risk_rule> default_risk_rules();
 
 /// Checks a rule set: names non-empty and unique, threshold >= 1, window

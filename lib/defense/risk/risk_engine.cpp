@@ -60,6 +60,7 @@ public:
         risk_decision d;
         const risk_rule* primary = nullptr;
         const auto now = clock_();
+        counted_series counted;
         for (const auto& rule : config_.rules) {
             if (rule.kind != event.kind) {
                 continue;
@@ -74,7 +75,7 @@ public:
                 }
                 continue;
             }
-            auto total = count_event(rule, *key, event, now);
+            auto total = count_once(rule, *key, event, now, counted);
             if (!total) {
                 d.degraded = true;
                 if (config_.fail_closed) {
@@ -151,6 +152,27 @@ private:
         std::uint64_t value;
         bool counted; // this event added to it (false: a distinct value seen before)
     };
+
+    // The counts one event produced, by series (a distinct count's helper
+    // series included): rules that count the same series share its counter.
+    using counted_series = std::vector<std::pair<counter_series, std::optional<rule_count>>>;
+
+    // count_event() once per series and event: two rules on the same kind,
+    // dimension and window (one alerting early, one blocking later) must not
+    // add the event twice to the counter they share.
+    std::optional<rule_count> count_once(const risk_rule& rule, const std::string& key,
+                                         const risk_event& ev, risk_time_point now,
+                                         counted_series& counted) {
+        auto series = series_of(rule);
+        series.distinct = rule.distinct;
+        auto it = std::ranges::find(counted, series, &counted_series::value_type::first);
+        if (it != counted.end()) {
+            return it->second;
+        }
+        auto total = count_event(rule, key, ev, now);
+        counted.emplace_back(series, total);
+        return total;
+    }
 
     // The rule's windowed count after this event; nullopt when the backend failed.
     std::optional<rule_count> count_event(const risk_rule& rule, const std::string& key,

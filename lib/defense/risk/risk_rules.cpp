@@ -82,6 +82,30 @@ std::vector<risk_rule> default_risk_rules() {
                      .window = hours(24),
                      .actions = {alert, pause_order, notify_subscriber},
                      .severity = risk_severity::critical});
+    // A replayed call (a second authenticateClient or getBoundProfilePackage
+    // in a session, a call into a session that does not exist, another card
+    // signing in a pinned session) is someone holding captured messages, or
+    // at most an LPA retrying a call whose answer it lost: told at once. The
+    // procedure refuses the call itself (8.10.1 / 3.9, 8.1 / 6.1), so this
+    // rule refuses nothing and the audit keeps the procedure's answer.
+    rules.push_back({.name = "replayed_session",
+                     .kind = risk_event_kind::replay,
+                     .dimension = risk_dimension::source_ip,
+                     .threshold = 1,
+                     .window = hours(1),
+                     .actions = {alert},
+                     .refuse = false,
+                     .severity = risk_severity::critical});
+    // An address that keeps replaying is shut out, for an hour only: a
+    // carrier NAT may hide honest devices behind it.
+    rules.push_back({.name = "replays_from_address",
+                     .kind = risk_event_kind::replay,
+                     .dimension = risk_dimension::source_ip,
+                     .threshold = 5,
+                     .window = hours(1),
+                     .actions = {alert, block_source},
+                     .severity = risk_severity::critical,
+                     .block_ttl = hours(1)});
     rules.push_back({.name = "download_to_stolen_eid",
                      .kind = risk_event_kind::download_started,
                      .dimension = risk_dimension::eid,

@@ -339,6 +339,61 @@ TEST_F(risk_engine_test, when_the_counter_backend_fails_then_the_fail_policy_dec
     EXPECT_TRUE(c.degraded);
 }
 
+TEST_F(risk_engine_test, when_one_address_replays_then_the_first_alerts_and_the_fifth_blocks) {
+    const auto replay = [&] {
+        return engine->record({.kind = risk_event_kind::replay,
+                               .source_ip = "203.0.113.40",
+                               .eid = std::string(eid_a)});
+    };
+    auto first = replay();
+    // The procedure refuses a replayed call itself; the rule only tells.
+    EXPECT_TRUE(first.allowed());
+    auto told = actions_of<risk_alert_action>(first);
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_EQ(told[0].rule, "replayed_session");
+    EXPECT_EQ(told[0].severity, risk_severity::critical);
+    EXPECT_EQ(told[0].evidence.source_ip, "203.0.113.40");
+    EXPECT_EQ(told[0].evidence.eid, std::string(eid_a));
+    for (int i = 2; i < 5; ++i) {
+        auto d = replay();
+        EXPECT_TRUE(d.allowed()) << i;
+        EXPECT_TRUE(d.actions.empty()) << "one alert per window, not per replay (" << i << ")";
+    }
+    auto fifth = replay();
+    EXPECT_FALSE(fifth.allowed());
+    EXPECT_EQ(fifth.rule, "replays_from_address");
+    ASSERT_TRUE(fifth.evidence);
+    EXPECT_EQ(fifth.evidence->count, 5u);
+    auto blocked = actions_of<risk_block_source_action>(fifth);
+    ASSERT_EQ(blocked.size(), 1u);
+    EXPECT_EQ(blocked[0].entry.expires, t0 + 1h);
+    EXPECT_FALSE(engine->precheck({.source_ip = "203.0.113.40"}).allowed());
+}
+
+TEST_F(risk_engine_test, when_two_rules_count_the_same_series_then_an_event_counts_once) {
+    const risk_rule early{.name = "early",
+                          .kind = risk_event_kind::bad_chain,
+                          .dimension = risk_dimension::source_ip,
+                          .threshold = 2,
+                          .window = 600s,
+                          .refuse = false};
+    risk_rule late = early;
+    late.name = "late";
+    late.threshold = 3;
+    auto e = make({.rules = {early, late}});
+    const auto chain = [&] {
+        return e->record({.kind = risk_event_kind::bad_chain, .source_ip = "203.0.113.41"});
+    };
+    EXPECT_TRUE(chain().actions.empty());
+    auto second = chain();
+    ASSERT_EQ(actions_of<risk_alert_action>(second).size(), 1u);
+    EXPECT_EQ(actions_of<risk_alert_action>(second)[0].rule, "early");
+    auto third = chain();
+    ASSERT_EQ(actions_of<risk_alert_action>(third).size(), 1u);
+    EXPECT_EQ(actions_of<risk_alert_action>(third)[0].rule, "late");
+    EXPECT_EQ(actions_of<risk_alert_action>(third)[0].evidence.count, 3u);
+}
+
 TEST_F(risk_engine_test, when_a_rule_is_invalid_then_no_engine_is_made) {
     auto rules = default_risk_rules();
     rules.push_back(rules.front()); // duplicate name
