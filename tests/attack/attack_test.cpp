@@ -238,6 +238,17 @@ window_s = 1
 actions = ["alert"]
 severity = "critical"
 
+# As in the defaults: one replay from an address is alerted at once.
+[[defense.rules]]
+name = "replayed_session"
+kind = "replay"
+dimension = "source_ip"
+threshold = 1
+window_s = 3600
+actions = ["alert"]
+refuse = false
+severity = "critical"
+
 # Counts every ES9+ call per address (never reached here): what a spray of
 # addresses fills.
 [[defense.rules]]
@@ -544,9 +555,10 @@ TEST_F(attack_test, a_forged_device_is_refused_then_its_address_blocked_and_an_a
     // the EUM certificate is invalid, 8.1.2/6.1.
     auto second = download(*impostor, ac(o), std::nullopt, from);
     EXPECT_TRUE(refused_with(second, "8.1.2", "6.1"));
-    // The third forged chain fires the rule: refused, and the address blocked.
+    // The third forged chain fires the rule: refused on the chain as before,
+    // and the address blocked.
     auto third = download(*attacker, ac(o), std::nullopt, from);
-    EXPECT_FALSE(third.has_value());
+    EXPECT_TRUE(refused_with(third, "8.11.1", "3.9"));
     // The next request is refused at once, at initiateAuthentication, before
     // the server signs anything.
     auto es9p = es9p_from(from);
@@ -591,9 +603,10 @@ TEST_F(attack_test, matching_id_guessing_blocks_the_address_and_other_addresses_
                           from);
         EXPECT_TRUE(refused_with(r, "8.2.6", "3.8")) << i;
     }
+    // The fourth fires the rule: still answered as an unknown matching ID.
     auto fourth =
         download(*guesser, fmt::format("LPA:1${}$GUESS-0004", address_), std::nullopt, from);
-    EXPECT_FALSE(fourth.has_value());
+    EXPECT_TRUE(refused_with(fourth, "8.2.6", "3.8"));
     // Blocked now, even with the right matching ID.
     auto right = download(*guesser, ac(o), std::nullopt, from);
     EXPECT_TRUE(refused_with(right, "1.1", "1.2"));
@@ -639,11 +652,13 @@ TEST_F(attack_test, confirmation_code_brute_force_locks_the_order_and_mails_the_
         auto r = download(*thief, ac(o), fmt::format("{:08}", i), from);
         EXPECT_TRUE(refused_with(r, "8.2.7", "3.8")) << i;
     }
+    // The third reaches the retry limit: SGP.22 §5.6.2 "retries exceeded".
     auto third = download(*thief, ac(o), "00000002", from);
-    EXPECT_FALSE(third.has_value());
-    // Locked: even the right code no longer downloads.
+    EXPECT_TRUE(refused_with(third, "8.2.7", "6.4"));
+    // Locked: even the right code no longer downloads, and authenticateClient
+    // says why.
     auto right = download(*thief, ac(o), "27182818", from);
-    EXPECT_FALSE(right.has_value());
+    EXPECT_TRUE(refused_with(right, "8.2.7", "6.4"));
     EXPECT_TRUE(thief->chip->profiles().empty());
     const auto shown = show_order(o);
     EXPECT_EQ(shown["locked"], true);
@@ -698,6 +713,25 @@ TEST_F(attack_test, a_replayed_authenticate_client_and_get_bound_profile_package
         refused += e.value("outcome", "") == "refused" ? 1 : 0;
     }
     EXPECT_EQ(refused, 2) << records.dump(1);
+
+    // The first replay raised the alert, naming the address, the card whose
+    // session was replayed and the function; the second, within the window,
+    // raised none.
+    const auto alert = expect_alert("replayed_session", "critical");
+    ASSERT_TRUE(alert.has_value());
+    EXPECT_EQ(alert->evidence.ip, from);
+    EXPECT_EQ(alert->evidence.eid, victim_eid);
+    const auto& details = alert->evidence.details;
+    EXPECT_NE(std::find(details.begin(), details.end(),
+                        std::pair<std::string, std::string>{"function", "authenticateClient"}),
+              details.end());
+    EXPECT_EQ(webhook_->deliveries().size(), 1u);
+    wait_for_audit("--ip", from, "sent", "replayed_session");
+    const auto m = metrics();
+    EXPECT_EQ(metric_value(m, "smdp_risk_events_total", {"kind=\"replay\""}), 2);
+    EXPECT_GE(metric_value(m, "smdp_defense_actions_total", {"action=\"alert\""}), 1);
+    EXPECT_GE(metric_value(m, "esimguard_alerts_raised_total", {"severity=\"critical\""}), 1);
+    EXPECT_GE(metric_value(m, "esimguard_alerts_sent_total"), 2); // webhook + operator mail
 }
 
 // ---- 5. a stolen device --------------------------------------------------------
@@ -767,7 +801,8 @@ int spray(const std::string& address, const std::string& body, int first, int la
 }
 
 TEST_F(attack_test, an_address_spray_keeps_the_counters_and_memory_under_the_cap) {
-    constexpr int cap = 1000;
+    // 16 shards of 64 entries each: a full dimension holds exactly the cap.
+    constexpr int cap = 1024;
     constexpr int warm_up = 2000;
     constexpr int total = 12000;
     constexpr int series = 12;
@@ -782,6 +817,14 @@ TEST_F(attack_test, an_address_spray_keeps_the_counters_and_memory_under_the_cap
                              "\"info\"\n\n",
                              i, 3600 + i);
     }
+    // A rule the spray's victims show: the probe_limit-th request from one
+    // address within two hours is refused. Whether a count survived the spray
+    // is then visible from outside.
+    constexpr int probe_limit = 8;
+    rules += fmt::format("[[defense.rules]]\nname = \"request_probe\"\nkind = "
+                         "\"request\"\ndimension = \"source_ip\"\nthreshold = {}\n"
+                         "window_s = 7200\nactions = [\"alert\"]\nseverity = \"info\"\n\n",
+                         probe_limit);
     start_server({.max_keys_per_dimension = cap, .extra_toml = rules});
     // One genuine initiateAuthentication, captured, is the spray's payload.
     auto o = order("8949449999999946019");
@@ -791,6 +834,16 @@ TEST_F(attack_test, an_address_spray_keeps_the_counters_and_memory_under_the_cap
     ASSERT_TRUE(ok.has_value()) << lpa::describe(ok.error());
     ASSERT_TRUE(es9p->initiate.has_value());
     const std::string body = rsp::to_json(*es9p->initiate);
+    // Whether initiateAuthentication from `source` is answered with a session.
+    const auto served = [&](const std::string& source) {
+        const auto r = es9p_post("initiateAuthentication", body, source);
+        return r.status == 200 && rsp::parse_initiate_authentication_response(r.body).has_value();
+    };
+    // An address one request short of the probe rule, before the spray.
+    const std::string evicted_address = "127.0.0.14";
+    for (int i = 1; i < probe_limit; ++i) {
+        ASSERT_TRUE(served(evicted_address)) << i;
+    }
 
     const auto t0 = std::chrono::steady_clock::now();
     const int first = spray(address_, body, 0, warm_up, 4);
@@ -812,10 +865,24 @@ TEST_F(attack_test, an_address_spray_keeps_the_counters_and_memory_under_the_cap
                 rss_after - rss_before, tracked, cap, evicted);
 
     EXPECT_EQ(first + second, total) << "every sprayed request is answered";
-    EXPECT_LE(tracked, cap);
-    // Each address is a new key of every request series: all but the last
-    // `cap` entries were evicted.
-    EXPECT_GE(evicted, (series + 1) * total - cap);
+    // Full, and no fuller.
+    EXPECT_EQ(tracked, cap);
+    // Each address is a new key of every request series (twelve, the flood
+    // rule's, the probe's): all but the last `cap` entries were evicted.
+    EXPECT_GE(evicted, (series + 2) * total - cap);
+    // The count of the address seen before the spray was evicted with it: its
+    // next request is its first again, and is served.
+    EXPECT_TRUE(served(evicted_address))
+        << "the count of an address seen before the spray survived it";
+    // The control: the probe rule does refuse an address that reaches it.
+    const std::string fresh_address = "127.0.0.15";
+    for (int i = 1; i < probe_limit; ++i) {
+        EXPECT_TRUE(served(fresh_address)) << i;
+    }
+    const auto refused = failure_of(es9p_post("initiateAuthentication", body, fresh_address));
+    ASSERT_TRUE(refused.has_value()) << "the probe rule did not fire";
+    EXPECT_EQ(refused->subject_code, "1.1");
+    EXPECT_EQ(refused->reason_code, "1.2");
     // With the cap the server's memory stays flat but for noise (TLS
     // buffers, allocator, SQLite cache; about 2 MiB measured).
     EXPECT_LT(rss_after - rss_before, 8 * 1024) << "KiB";

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <regex>
 
@@ -132,6 +133,22 @@ protected:
         return metrics
             ->counter("smdp_defense_refusals_total",
                       "ES9+/ES2+ calls refused by a defence, by rule", {{"rule", rule}})
+            .value();
+    }
+
+    std::uint64_t risk_events(const std::string& kind) {
+        return metrics
+            ->counter("smdp_risk_events_total",
+                      "Events reported to the risk engine (replay, bad_chain, ...), by kind",
+                      {{"kind", kind}})
+            .value();
+    }
+
+    std::uint64_t actions(const std::string& action) {
+        return metrics
+            ->counter("smdp_defense_actions_total",
+                      "Actions carried out for risk decisions (alert, pause_order, ...)",
+                      {{"action", action}})
             .value();
     }
 
@@ -738,6 +755,34 @@ TEST_F(defended, when_the_euicc_certificate_is_revoked_then_authenticate_is_refu
     EXPECT_NE(r.error().message.find("revoked"), std::string::npos);
 }
 
+TEST_F(defended, when_the_eum_certificate_is_revoked_then_authenticate_is_refused_8_1_2) {
+    auto card = card_for(7);
+    auto eum = must(crypto::certificate::from_der(card.eum_cert));
+    const auto base = shared_pki::get().dir / "nist";
+    auto ci = must(crypto::certificate::from_der(to_bytes(as_bytes(read_file(base / "ci.der")))));
+    auto ci_key = must(crypto::private_key::from_pem(read_file(base / "ci.key.pem")));
+    auto ci_signer = crypto::create_software_signer(std::move(ci_key));
+    crypto::crl_request req;
+    req.this_update = pki_time;
+    req.next_update = pki_time + std::chrono::hours(24 * 365);
+    req.revoked = {{eum.serial(), pki_time}};
+    auto crl = must(crypto::issue_crl(req, ci, *ci_signer));
+    rebuild([&](smdp_config& c) { c.crls.push_back(crl); });
+    const std::string iccid = "8944000000000000234";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto r = authenticate(card, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    // SGP.22 §5.6.3: the EUM certificate is the one refused, not the card's.
+    EXPECT_TRUE(r.error().is(rsp::codes::eum_certificate_invalid)) << rsp::to_string(r.error());
+    EXPECT_NE(r.error().message.find("revoked"), std::string::npos) << r.error().message;
+    EXPECT_EQ(find_order(o.order.order_id).download_attempts, 0);
+    for (const auto& s : dppb_signers) {
+        EXPECT_EQ(s->signatures, 0) << "nothing is signed for a card of a revoked EUM";
+    }
+    EXPECT_EQ(risk_events("bad_chain"), 1u);
+}
+
 // ---- pinning and replays ---------------------------------------------------
 
 class replays : public defended {
@@ -827,6 +872,132 @@ TEST_F(replays, when_the_lpa_cancels_a_session_ended_by_a_wrong_code_then_no_rep
     ASSERT_FALSE(r);
     EXPECT_TRUE(r.error().is(rsp::codes::transaction_id_unknown));
     EXPECT_TRUE(alerts.by_rule("replay_seen").empty());
+}
+
+TEST_F(defended,
+       when_get_bpp_is_replayed_then_the_default_rule_alerts_naming_address_eid_and_call) {
+    const std::string iccid = "8944000000000000275";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto card = card_for(1);
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    auto req = card.prepare_download(auth, std::nullopt);
+    ASSERT_TRUE(service->get_bound_profile_package(req, client));
+    EXPECT_TRUE(alerts.alerts().empty());
+    auto again = service->get_bound_profile_package(req, client);
+    ASSERT_FALSE(again);
+    EXPECT_TRUE(again.error().is(rsp::codes::transaction_id_unknown));
+    auto raised = alerts.by_rule("replayed_session");
+    ASSERT_EQ(raised.size(), 1u);
+    EXPECT_EQ(raised[0].severity, defense::alert_severity::critical);
+    EXPECT_EQ(raised[0].evidence.ip, client.address);
+    EXPECT_EQ(raised[0].evidence.eid, card.eid);
+    const auto& details = raised[0].evidence.details;
+    EXPECT_NE(std::find(details.begin(), details.end(),
+                        std::pair<std::string, std::string>{"function", "getBoundProfilePackage"}),
+              details.end());
+    EXPECT_EQ(risk_events("replay"), 1u);
+    // The refusal stays the procedure's: the rule refuses nothing itself.
+    auto calls = audit_of(store::audit_kind::es9p_call);
+    ASSERT_FALSE(calls.empty());
+    EXPECT_EQ(calls.back().outcome, "refused");
+    EXPECT_EQ(calls.back().reason, "8.10.1/3.9");
+}
+
+TEST_F(defended, when_an_address_keeps_replaying_then_it_is_blocked_at_the_fifth_replay) {
+    const std::string iccid = "8944000000000000267";
+    add_profile(iccid);
+    auto o = order(iccid);
+    auto card = card_for(1);
+    auto init = must(service->initiate_authentication(card.initiate(smdp_address), client));
+    auto req = card.authenticate_server(init, o.activation_code.matching_id);
+    ASSERT_TRUE(service->authenticate_client(req, client));
+    for (int i = 1; i <= 5; ++i) {
+        EXPECT_EQ(blocks.match_ip(client.address).has_value(), false) << i;
+        auto again = service->authenticate_client(req, client);
+        ASSERT_FALSE(again) << i;
+        EXPECT_TRUE(again.error().is(rsp::codes::transaction_id_unknown)) << i;
+    }
+    EXPECT_TRUE(blocks.match_ip(client.address).has_value());
+    EXPECT_EQ(alerts.by_rule("replayed_session").size(), 1u);
+    EXPECT_EQ(alerts.by_rule("replays_from_address").size(), 1u);
+    EXPECT_EQ(risk_events("replay"), 5u);
+    auto next = card_for(2);
+    auto r = service->initiate_authentication(next.initiate(smdp_address), client);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "1.1");
+    EXPECT_EQ(r.error().reason_code, "1.2");
+}
+
+TEST_F(defended, when_a_rule_locks_the_subscriber_line_then_a_later_download_is_refused_8_2) {
+    rules = {{.name = "wrong_code_freezes_line",
+              .kind = risk_event_kind::cc_failure,
+              .dimension = risk_dimension::iccid,
+              .threshold = 1,
+              .window = std::chrono::hours(24),
+              .actions = {risk_action_kind::lock_subscriber_line},
+              .refuse = false}};
+    rebuild();
+    const std::string iccid = "8944000000000000200";
+    add_profile(iccid);
+    auto o = order(iccid, std::nullopt, std::string("2468"));
+    link(iccid);
+    auto card = card_for(1);
+    auto auth = must(authenticate(card, o.activation_code.matching_id));
+    auto wrong = service->get_bound_profile_package(card.prepare_download(auth, "0000"), client);
+    ASSERT_FALSE(wrong);
+    EXPECT_TRUE(wrong.error().is(rsp::codes::confirmation_code_refused));
+    auto line = must(defenses.find_line(iccid));
+    EXPECT_TRUE(line.frozen);
+    EXPECT_EQ(line.frozen_reason, "risk:wrong_code_freezes_line");
+    EXPECT_EQ(actions("lock_subscriber_line"), 1u);
+    bool audited_freeze = false;
+    for (const auto& e : audit_of(store::audit_kind::decision)) {
+        audited_freeze =
+            audited_freeze || (e.outcome == "line_frozen" && e.reason == "wrong_code_freezes_line");
+    }
+    EXPECT_TRUE(audited_freeze);
+
+    // The order itself is not locked (one wrong code of three), but the line is.
+    EXPECT_FALSE(find_order(o.order.order_id).locked);
+    const int attempts = find_order(o.order.order_id).download_attempts;
+    auto later = card_for(1);
+    auto r = authenticate(later, o.activation_code.matching_id);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().subject_code, "8.2");
+    EXPECT_EQ(r.error().reason_code, "1.2");
+    EXPECT_NE(r.error().message.find("frozen"), std::string::npos) << r.error().message;
+    EXPECT_EQ(find_order(o.order.order_id).download_attempts, attempts);
+    EXPECT_EQ(refusals("line_frozen"), 1u);
+}
+
+TEST_F(defended, when_a_rule_raises_an_alert_then_the_alert_is_an_audit_event_with_its_id) {
+    rules = {{.name = "one_guess_is_enough",
+              .kind = risk_event_kind::unknown_matching_id,
+              .dimension = risk_dimension::source_ip,
+              .threshold = 1,
+              .window = std::chrono::minutes(10),
+              .actions = {risk_action_kind::alert},
+              .refuse = false,
+              .severity = defense::risk_severity::critical}};
+    rebuild();
+    auto card = card_for(1);
+    ASSERT_FALSE(authenticate(card, "NO-SUCH-ORDER"));
+    auto raised = alerts.by_rule("one_guess_is_enough");
+    ASSERT_EQ(raised.size(), 1u);
+    ASSERT_FALSE(raised[0].id.empty());
+    auto events = audit_of(store::audit_kind::alert);
+    ASSERT_EQ(events.size(), 1u);
+    const auto& e = events[0];
+    EXPECT_EQ(e.actor, "engine");
+    EXPECT_EQ(e.outcome, "sent");
+    EXPECT_EQ(e.reason, "one_guess_is_enough");
+    EXPECT_EQ(e.source_address, client.address);
+    EXPECT_EQ(e.eid, card.eid);
+    auto d = nlohmann::json::parse(e.detail_json);
+    EXPECT_EQ(d.value("alert_id", ""), raised[0].id);
+    EXPECT_EQ(d.value("severity", ""), "critical");
+    EXPECT_NE(d.value("summary", "").find("one_guess_is_enough"), std::string::npos);
 }
 
 // ---- the audit trail and ES2+ ----------------------------------------------
