@@ -29,6 +29,10 @@ struct audit_writer_config {
     std::size_t queue_capacity = 65'536;
     /// Entries per transaction at most.
     std::size_t max_batch = 4'096;
+    /// How long the writer waits after the first entry of a batch for more
+    /// to join it (one commit and one head-file fsync per batch); a full
+    /// batch or stop() ends the wait. flush() may wait this much longer.
+    std::chrono::milliseconds linger{5};
     /// Store failures (database busy, disk full) a batch is retried after,
     /// with `retry_backoff` doubling in between, before its entries are
     /// counted failed.

@@ -27,6 +27,7 @@ struct audit_writer::impl {
     std::condition_variable done_cv; // flush() waits for progress
     std::deque<audit_entry> queue;
     bool stopping = false;
+    unsigned flushers = 0; // callers inside flush()
     // Tickets: the n-th accepted entry gets n; `finished` is the highest
     // ticket written or failed for good (batches finish in ticket order).
     std::uint64_t next_ticket = 0;
@@ -79,6 +80,14 @@ struct audit_writer::impl {
                 work_cv.wait(lk, [&] { return stopping || !queue.empty(); });
                 if (queue.empty()) {
                     return; // stopping and drained
+                }
+                // Linger for more: every batch costs a commit and a head-file
+                // fsync, and under load events arrive a few at a time. No
+                // request waits for this, only flush().
+                if (config.linger.count() > 0) {
+                    work_cv.wait_for(lk, config.linger, [&] {
+                        return stopping || flushers > 0 || queue.size() >= config.max_batch;
+                    });
                 }
                 auto n = std::min(queue.size(), config.max_batch);
                 batch.clear();
@@ -168,8 +177,13 @@ audit_result<std::uint64_t> audit_writer::submit(audit_entry entry) {
     auto ticket = ++d.next_ticket;
     ++d.c.submitted;
     impl::inc(d.m_submitted);
+    // The writer waits for a first entry, then lingers for a full batch:
+    // only those two moments need waking it.
+    const bool wake = d.queue.size() == 1 || d.queue.size() >= d.config.max_batch;
     lk.unlock();
-    d.work_cv.notify_one();
+    if (wake) {
+        d.work_cv.notify_one();
+    }
     return ticket;
 }
 
@@ -177,7 +191,11 @@ audit_result<void> audit_writer::flush() {
     auto& d = *impl_;
     std::unique_lock lk(d.m);
     auto target = d.next_ticket;
+    // A caller waiting for durability ends the writer's linger.
+    ++d.flushers;
+    d.work_cv.notify_one();
     d.done_cv.wait(lk, [&] { return d.finished >= target; });
+    --d.flushers;
     if (d.pending_error) {
         auto e = std::move(*d.pending_error);
         d.pending_error.reset();

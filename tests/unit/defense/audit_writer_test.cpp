@@ -222,6 +222,27 @@ TEST_F(audit_writer_test, when_many_threads_submit_then_the_chain_holds_all_in_f
     EXPECT_EQ(v->events_checked, 1000);
 }
 
+TEST_F(audit_writer_test, when_entries_trickle_in_within_the_linger_then_they_share_one_batch) {
+    audit_writer_config cfg;
+    cfg.linger = std::chrono::seconds(30);
+    audit_writer w(*chain_, cfg);
+    ASSERT_TRUE(w.submit(entry(1)).has_value());
+    // Without the linger the writer takes the lone entry at once; with it,
+    // the entry waits for company.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(w.counters().batches, 0u);
+    for (int i = 2; i <= 5; ++i) {
+        ASSERT_TRUE(w.submit(entry(i)).has_value());
+    }
+    // flush() ends the linger: it does not wait the 30 s.
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(w.flush().has_value());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+    auto c = w.counters();
+    EXPECT_EQ(c.written, 5u);
+    EXPECT_EQ(c.batches, 1u);
+}
+
 TEST_F(audit_writer_test, when_the_queue_is_full_then_submit_blocks_and_nothing_is_dropped) {
     audit_writer_config cfg;
     cfg.queue_capacity = 2;
