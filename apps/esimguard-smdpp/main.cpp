@@ -676,6 +676,7 @@ int run(const smdpp_config& c) {
     po.blocks = wiring.blocks.get();
     po.stolen = wiring.stolen.get();
     po.alerts = wiring.alerts.get();
+    po.risk = wiring.risk.get();
     auto mounted_portal = portal::mount(std::move(po));
     if (!mounted_portal) {
         log->critical("portal: {}", mounted_portal.error());
