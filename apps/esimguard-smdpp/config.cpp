@@ -495,7 +495,7 @@ void add_config_flags(CLI::App& app, config_overrides& o) {
     app.add_option("--db", o.database, "SQLite database file");
     app.add_option("--store-backend", o.store_backend, "sqlite (--db) or postgres (--store-url)");
     app.add_option("--store-url", o.database_url, "PostgreSQL URI when the backend is postgres");
-    app.add_option("--workers", o.worker_threads, "I/O worker threads (0: one per core)");
+    app.add_option("--workers", o.worker_threads, "worker threads (0: 16 per core, 8 to 128)");
     app.add_option("--max-body", o.max_body_bytes, "Largest request body in bytes");
     app.add_option("--max-connections", o.max_connections, "Open connections at most");
     app.add_option("--session-ttl", o.session_ttl_seconds, "RSP session lifetime in seconds");

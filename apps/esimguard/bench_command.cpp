@@ -124,7 +124,7 @@ void register_bench_command(CLI::App& app) {
     b->add_option("--plot", a->plot_file, "Write an SVG of throughput and latency over time");
     b->add_option("--curve", a->curve, "nist or brainpool")->capture_default_str();
     b->add_option("--server-workers", a->server_workers,
-                  "I/O threads of the server it starts (0: one per core)")
+                  "worker threads of the server it starts (0: its default, 16 per core)")
         ->capture_default_str();
     b->add_option("--floor-iterations", a->floor_iterations,
                   "Repetitions of the crypto-floor measurement")

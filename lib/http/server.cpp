@@ -20,6 +20,7 @@
 #include <spdlog/logger.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <map>
@@ -594,7 +595,7 @@ result<void> server::start() {
 
     unsigned n = st.config.worker_threads;
     if (n == 0) {
-        n = std::max(1U, std::thread::hardware_concurrency());
+        n = default_worker_threads();
     }
     for (unsigned i = 0; i < n; ++i) {
         im.threads.emplace_back([&im] { im.ioc->run(); });
@@ -661,6 +662,11 @@ request_handler metrics_handler(std::shared_ptr<const metrics_registry> registry
         return response::with_body(200, registry->render(),
                                    std::string(metrics_registry::content_type));
     };
+}
+
+unsigned default_worker_threads() {
+    const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    return std::clamp(16U * cores, 8U, 128U);
 }
 
 } // namespace esimguard::http
