@@ -6,6 +6,7 @@
 #include "admin_api.hpp"
 #include "config.hpp"
 
+#include "esimguard/core/allocator.hpp"
 #include "esimguard/crypto/hash.hpp"
 #include "esimguard/crypto/random.hpp"
 #include "esimguard/defense/alerts.hpp"
@@ -791,6 +792,7 @@ int run(const smdpp_config& c) {
 
 int main(int argc, char** argv) {
     using namespace esimguard::smdpp;
+    esimguard::tune_allocator_for_server();
     CLI::App app{"esimguard-smdpp: the esimguard SGP.22 SM-DP+ server"};
     app.set_version_flag("--version", "esimguard-smdpp 0.1.0");
     config_overrides overrides;

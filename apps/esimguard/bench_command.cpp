@@ -6,6 +6,7 @@
 
 #include "bench.hpp"
 #include "commands.hpp"
+#include "esimguard/core/allocator.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +19,9 @@ namespace esimguard::app {
 namespace {
 
 int run_bench(const bench::bench_args& a) {
+    // The simulated devices are as allocation-heavy as the server, and share
+    // its cores: tuned alike, they take less of the machine from it.
+    tune_allocator_for_server();
     // The libraries' loggers would write a line per refused call: the
     // report counts them instead.
     spdlog::set_level(spdlog::level::off);
