@@ -733,18 +733,25 @@ TEST(euicc_policy_validation, when_an_entry_matches_nothing_or_has_a_bad_range_t
     EXPECT_TRUE(validate_euicc_policy({ok}));
 }
 
+/// A CRL of the test PKI's `issuer` (its key in nist/`issuer_key_file`)
+/// revoking `revoked` from pki_time on.
+crypto::crl crl_revoking(const crypto::certificate& revoked, const crypto::certificate& issuer,
+                         const char* issuer_key_file) {
+    const auto base = shared_pki::get().dir / "nist";
+    auto key = must(crypto::private_key::from_pem(read_file(base / issuer_key_file)));
+    auto signer = crypto::create_software_signer(std::move(key));
+    crypto::crl_request req;
+    req.this_update = pki_time;
+    req.next_update = pki_time + std::chrono::hours(24 * 365);
+    req.revoked = {{revoked.serial(), pki_time}};
+    return must(crypto::issue_crl(req, issuer, *signer));
+}
+
 TEST_F(defended, when_the_euicc_certificate_is_revoked_then_authenticate_is_refused_8_1_3) {
     auto card = card_for(7);
     auto euicc = must(crypto::certificate::from_der(card.euicc_cert));
     auto eum = must(crypto::certificate::from_der(card.eum_cert));
-    const auto base = shared_pki::get().dir / "nist";
-    auto eum_key = must(crypto::private_key::from_pem(read_file(base / "eum.key.pem")));
-    auto eum_signer = crypto::create_software_signer(std::move(eum_key));
-    crypto::crl_request req;
-    req.this_update = pki_time;
-    req.next_update = pki_time + std::chrono::hours(24 * 365);
-    req.revoked = {{euicc.serial(), pki_time}};
-    auto crl = must(crypto::issue_crl(req, eum, *eum_signer));
+    auto crl = crl_revoking(euicc, eum, "eum.key.pem");
     rebuild([&](smdp_config& c) { c.crls.push_back(crl); });
     const std::string iccid = "8944000000000000234";
     add_profile(iccid);
@@ -760,13 +767,7 @@ TEST_F(defended, when_the_eum_certificate_is_revoked_then_authenticate_is_refuse
     auto eum = must(crypto::certificate::from_der(card.eum_cert));
     const auto base = shared_pki::get().dir / "nist";
     auto ci = must(crypto::certificate::from_der(to_bytes(as_bytes(read_file(base / "ci.der")))));
-    auto ci_key = must(crypto::private_key::from_pem(read_file(base / "ci.key.pem")));
-    auto ci_signer = crypto::create_software_signer(std::move(ci_key));
-    crypto::crl_request req;
-    req.this_update = pki_time;
-    req.next_update = pki_time + std::chrono::hours(24 * 365);
-    req.revoked = {{eum.serial(), pki_time}};
-    auto crl = must(crypto::issue_crl(req, ci, *ci_signer));
+    auto crl = crl_revoking(eum, ci, "ci.key.pem");
     rebuild([&](smdp_config& c) { c.crls.push_back(crl); });
     const std::string iccid = "8944000000000000234";
     add_profile(iccid);
