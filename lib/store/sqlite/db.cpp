@@ -307,6 +307,19 @@ void pool::run_write(write_job& job) {
 
 void pool::commit_batch(std::vector<write_job*>& batch) {
     auto c = acquire();
+    try {
+        run_batch(*c, batch);
+    } catch (...) {
+        // Only allocation can throw here (a job's own exception is caught
+        // around it): the connection must not go back to the pool inside a
+        // transaction.
+        (void)c->exec("ROLLBACK");
+        throw;
+    }
+}
+
+void pool::run_batch(connection& conn, std::vector<write_job*>& batch) {
+    auto* c = &conn;
     auto fail_all = [&](const error& e) {
         for (auto* j : batch) {
             if (!j->batch_error) {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -190,6 +191,7 @@ public:
 
 private:
     void commit_batch(std::vector<write_job*>& batch);
+    void run_batch(connection& c, std::vector<write_job*>& batch);
 
     std::mutex m_;
     std::condition_variable cv_;
@@ -213,7 +215,7 @@ auto in_transaction(pool& p, bool write, F&& f) -> decltype(f(std::declval<conne
     using R = decltype(f(std::declval<connection&>()));
     if (write) {
         struct context {
-            F* f;
+            std::remove_reference_t<F>* f;
             std::optional<R> r;
         } ctx{&f, std::nullopt};
         write_job job{.run =
