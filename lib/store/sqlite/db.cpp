@@ -271,6 +271,11 @@ pool::lease::~lease() {
 
 void pool::run_write(write_job& job) {
     auto& q = *wq_;
+    // Allocated before the job is queued: once it is, nothing on the way to
+    // its batch's end may throw, or the job would be left in the queue (or
+    // the leader's flag set) with its caller gone.
+    std::vector<write_job*> batch;
+    batch.reserve(max_batch);
     std::unique_lock lk(q.m);
     q.queue.push_back(&job);
     while (!job.done) {
@@ -279,18 +284,19 @@ void pool::run_write(write_job& job) {
             continue;
         }
         q.leader_active = true;
-        const std::size_t n = std::min(q.queue.size(), max_batch);
-        std::vector<write_job*> batch(q.queue.begin(),
-                                      q.queue.begin() + static_cast<std::ptrdiff_t>(n));
-        q.queue.erase(q.queue.begin(), q.queue.begin() + static_cast<std::ptrdiff_t>(n));
+        const auto n = static_cast<std::ptrdiff_t>(std::min(q.queue.size(), max_batch));
+        batch.assign(q.queue.begin(), q.queue.begin() + n);
+        q.queue.erase(q.queue.begin(), q.queue.begin() + n);
         lk.unlock();
         try {
             commit_batch(batch);
         } catch (...) {
-            // Only allocation can throw here; the jobs must still be released.
+            // Only allocation can throw here, and commit_batch has rolled
+            // back: every job not yet answered gets the exception (copying
+            // an exception_ptr allocates nothing).
             for (auto* j : batch) {
-                if (!j->batch_error) {
-                    j->batch_error = error{errc::io, "write batch failed: out of memory"};
+                if (!j->batch_error && !j->thrown) {
+                    j->thrown = std::current_exception();
                 }
             }
         }
@@ -310,66 +316,84 @@ void pool::commit_batch(std::vector<write_job*>& batch) {
     try {
         run_batch(*c, batch);
     } catch (...) {
-        // Only allocation can throw here (a job's own exception is caught
-        // around it): the connection must not go back to the pool inside a
-        // transaction.
+        // A job's own exception is caught around it; this is allocation in
+        // the batch's bookkeeping. The connection must not go back to the
+        // pool inside a transaction.
         (void)c->exec("ROLLBACK");
         throw;
     }
 }
 
-void pool::run_batch(connection& conn, std::vector<write_job*>& batch) {
-    auto* c = &conn;
-    auto fail_all = [&](const error& e) {
-        for (auto* j : batch) {
-            if (!j->batch_error) {
-                j->batch_error = e;
-            }
-        }
-    };
-    if (auto b = c->exec("BEGIN IMMEDIATE"); !b) {
-        fail_all(b.error());
-        return;
-    }
+void pool::run_batch(connection& c, std::vector<write_job*>& batch) {
     // One job alone needs no savepoint: its failure rolls back the
     // transaction, as before group commit.
     const bool alone = batch.size() == 1;
-    bool any_kept = false;
-    for (auto* j : batch) {
-        if (!alone) {
-            if (auto sp = c->exec("SAVEPOINT job"); !sp) {
-                j->batch_error = sp.error();
-                continue;
+    std::size_t next = 0;
+    // Normally one transaction; another only when SQLite rolled one back
+    // by itself, for the jobs that had not run yet.
+    while (next < batch.size()) {
+        if (auto b = c.exec("BEGIN IMMEDIATE"); !b) {
+            for (std::size_t i = next; i < batch.size(); ++i) {
+                batch[i]->batch_error = b.error();
             }
-        }
-        bool ok = false;
-        try {
-            ok = j->run(j->ctx, *c);
-        } catch (...) {
-            j->thrown = std::current_exception();
-        }
-        if (::sqlite3_get_autocommit(c->raw()) != 0) {
-            // SQLite itself rolled the transaction back (I/O error, disk
-            // full, out of memory): nothing of this batch is kept, and the
-            // jobs after this one have not run.
-            fail_all(error{errc::io, "the write transaction was rolled back by SQLite"});
             return;
         }
-        if (!alone) {
-            if (!ok) {
-                (void)c->exec("ROLLBACK TO job");
+        // The jobs whose work this transaction holds: a failed commit is
+        // theirs to report. A job that failed on its own keeps its own error.
+        std::vector<write_job*> kept;
+        kept.reserve(batch.size() - next);
+        bool rolled_back = false;
+        for (; next < batch.size() && !rolled_back; ++next) {
+            auto* j = batch[next];
+            if (!alone) {
+                if (auto sp = c.exec("SAVEPOINT job"); !sp) {
+                    j->batch_error = sp.error();
+                    continue;
+                }
             }
-            (void)c->exec("RELEASE job");
+            bool ok = false;
+            try {
+                ok = j->run(j->ctx, c);
+            } catch (...) {
+                j->thrown = std::current_exception();
+            }
+            if (::sqlite3_get_autocommit(c.raw()) != 0) {
+                // SQLite itself rolled the transaction back (I/O error, disk
+                // full, out of memory): the work of this job and the kept
+                // ones before it is gone; the rest run in a new transaction.
+                const error lost{errc::io, "the write transaction was rolled back by SQLite"};
+                for (auto* k : kept) {
+                    k->batch_error = lost;
+                }
+                if (ok) {
+                    j->batch_error = lost;
+                }
+                rolled_back = true;
+                continue;
+            }
+            if (!alone) {
+                if (!ok) {
+                    (void)c.exec("ROLLBACK TO job");
+                }
+                (void)c.exec("RELEASE job");
+            }
+            if (ok) {
+                kept.push_back(j);
+            }
         }
-        any_kept = any_kept || ok;
-    }
-    if (!any_kept) {
-        (void)c->exec("ROLLBACK");
-        return;
-    }
-    if (auto cm = c->exec("COMMIT"); !cm) {
-        (void)c->exec("ROLLBACK");
-        fail_all(cm.error());
+        if (rolled_back) {
+            continue;
+        }
+        if (kept.empty()) {
+            (void)c.exec("ROLLBACK");
+            return;
+        }
+        if (auto cm = c.exec("COMMIT"); !cm) {
+            (void)c.exec("ROLLBACK");
+            for (auto* k : kept) {
+                k->batch_error = cm.error();
+            }
+        }
     }
 }
 

@@ -186,6 +186,49 @@ TEST(group_commit, when_a_job_throws_then_the_caller_gets_the_exception_and_the_
     EXPECT_EQ(count_rows(*p, "k = 6").value(), 1);
 }
 
+TEST(group_commit,
+     when_sqlite_drops_a_batch_then_jobs_keep_their_own_errors_and_later_ones_commit) {
+    temp_dir dir;
+    auto p = make_pool(dir, 3);
+    auto holder = hold_batch_until_queued(*p, 4);
+    std::vector<std::thread> ts;
+    // Started one at a time, so that they queue in this order.
+    auto start = [&](auto fn) {
+        const auto before = p->queued();
+        ts.emplace_back(fn);
+        while (p->queued() == before) {
+            std::this_thread::yield();
+        }
+    };
+    start([&] { // fails on its own: keeps its own error
+        auto r = in_transaction(*p, true, [&](connection&) -> result<void> {
+            return std::unexpected(error{errc::state_mismatch, "not mine"});
+        });
+        ASSERT_FALSE(r.has_value());
+        EXPECT_EQ(r.error().code, errc::state_mismatch);
+    });
+    start([&] { // succeeded, but its transaction is lost below: told so
+        auto r = in_transaction(*p, true, [&](connection& c) { return insert(c, 1, "lost"); });
+        ASSERT_FALSE(r.has_value());
+        EXPECT_EQ(r.error().code, errc::io);
+    });
+    start([&] { // ends the transaction under the batch, as SQLite does on an I/O error
+        auto r = in_transaction(*p, true,
+                                [&](connection& c) -> result<void> { return c.exec("ROLLBACK"); });
+        ASSERT_FALSE(r.has_value());
+        EXPECT_EQ(r.error().code, errc::io);
+    });
+    start([&] { // after the loss: runs in a new transaction and is kept
+        EXPECT_TRUE(in_transaction(*p, true, [&](connection& c) { return insert(c, 2, "kept"); }));
+    });
+    holder.join();
+    for (auto& t : ts) {
+        t.join();
+    }
+    EXPECT_EQ(count_rows(*p, "k = 1").value(), 0);
+    EXPECT_EQ(count_rows(*p, "k = 2").value(), 1);
+}
+
 TEST(group_commit, when_two_pools_share_a_file_then_their_writers_share_one_queue) {
     temp_dir dir;
     auto a = make_pool(dir, 2);
