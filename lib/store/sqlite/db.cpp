@@ -215,7 +215,6 @@ result<void> connection::exec(const char* sql) {
 
 struct pool::write_queue {
     mutable std::mutex m;
-    std::condition_variable cv;
     std::vector<write_job*> queue;
     bool leader_active = false;
     std::uint64_t batches = 0;
@@ -280,7 +279,7 @@ void pool::run_write(write_job& job) {
     q.queue.push_back(&job);
     while (!job.done) {
         if (q.leader_active) {
-            q.cv.wait(lk);
+            job.wake.wait(lk);
             continue;
         }
         q.leader_active = true;
@@ -303,11 +302,20 @@ void pool::run_write(write_job& job) {
         lk.lock();
         for (auto* j : batch) {
             j->done = true;
+            // Under the mutex: once done is seen, the caller may return and
+            // destroy the job, so nothing touches it after the unlock.
+            if (j != &job) {
+                j->wake.notify_one();
+            }
         }
         ++q.batches;
         q.jobs += batch.size();
         q.leader_active = false;
-        q.cv.notify_all();
+        // The first job still queued leads the next batch (this thread does,
+        // if that job is its own).
+        if (!q.queue.empty() && q.queue.front() != &job) {
+            q.queue.front()->wake.notify_one();
+        }
     }
 }
 

@@ -130,6 +130,11 @@ struct write_job {
     /// An exception `run` threw on the committing thread, rethrown on the
     /// caller's.
     std::exception_ptr thrown;
+    /// Its caller waits here (under the queue's mutex): woken when the job
+    /// is done, or when it is first in the queue and no batch runs. One per
+    /// job, so that a finished batch wakes its own callers and one next
+    /// leader, not every writer of the file.
+    std::condition_variable wake;
 };
 
 /// A fixed set of connections shared by the worker threads.
