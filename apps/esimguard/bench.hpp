@@ -52,6 +52,10 @@ struct bench_args {
     std::string plot_file;
     std::string curve = "nist";
     unsigned server_workers = 0;
+    /// Nice value of the device threads (the server keeps its own): the
+    /// simulated devices' cryptography shares the cores with the server, and
+    /// should not stretch the server's answers it is there to time.
+    int device_nice = 10;
     std::size_t floor_iterations = 200;
     bool quiet = false;
 };
@@ -138,10 +142,8 @@ struct environment {
     /// The eUICC pool; download i uses card i / downloads_per_card.
     std::vector<device_card> cards;
     std::size_t downloads_per_card = 4;
-    /// Simulated devices (threads); device d keeps its card state in
-    /// cards_dir/device-<d>.json, reset before each download.
+    /// Simulated devices (threads), each with a volatile card, new for each download.
     std::size_t devices = 1;
-    fs::path cards_dir;
     /// Server processes whose CPU time is charged to the run.
     std::vector<pid_t> server_pids;
     /// The child we started (stopped at the end), if any.

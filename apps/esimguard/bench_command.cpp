@@ -130,6 +130,12 @@ void register_bench_command(CLI::App& app) {
     b->add_option("--server-workers", a->server_workers,
                   "worker threads of the server it starts (0: its default, 16 per core)")
         ->capture_default_str();
+    b->add_option("--device-nice", a->device_nice,
+                  "Nice value of the simulated devices' threads (0: the server's priority); the "
+                  "devices run below the server so that their cryptography, on the same cores, "
+                  "does not delay the answers being timed")
+        ->check(CLI::Range(0, 19))
+        ->capture_default_str();
     b->add_option("--floor-iterations", a->floor_iterations,
                   "Repetitions of the crypto-floor measurement")
         ->capture_default_str();

@@ -4,8 +4,10 @@
 // mirrors lib/smdp/procedures:
 //   initiateAuthentication  sign serverSigned1 (DPauth)
 //   authenticateClient      validate_chain (CI → EUM → eUICC with the CI's
-//                           CRL: two certificate signatures), verify
-//                           euiccSignature1, sign smdpSigned2 (DPpb)
+//                           CRL: the eUICC certificate's signature; those
+//                           of the EUM, the CI and the CRL are verified once
+//                           and remembered, in the floor as in the server),
+//                           verify euiccSignature1, sign smdpSigned2 (DPpb)
 //   getBoundProfilePackage  verify euiccSignature2, hashCc, generate
 //                           otSK.DP.ECKA, ECKA + X9.63 KDF, sign
 //                           InitialiseSecureChannel (DPpb), BSP: ConfigureISDP

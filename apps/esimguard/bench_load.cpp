@@ -1,9 +1,10 @@
 // `esimguard bench` load: one thread per simulated device. Each device owns
 // an in-process eUICC (one certificate, reused for every download; the card
-// starts from an empty state file each time so that installed profiles do not
-// pile up) and an LPA whose ES9+ client keeps its HTTPS connections alive.
-// A timing decorator around that client measures each ES9+ call and spreads
-// the calls of one session over the nodes, round robin.
+// is volatile and starts empty each time, so that installed profiles do not
+// pile up and no card state file is timed as the server's work) and an LPA
+// whose ES9+ client keeps its HTTPS connections alive. A timing decorator
+// around that client measures each ES9+ call and spreads the calls of one
+// session over the nodes, round robin.
 
 #include "bench.hpp"
 
@@ -220,12 +221,18 @@ step<std::unique_ptr<lpa::es9p_client>> make_client(const environment& env, reco
         std::make_unique<timed_es9p_client>(std::move(*c), env.nodes, rec, device));
 }
 
+// Lowers the calling thread's priority to `nice` (Linux: per thread). The
+// server is another process and keeps its own.
+void lower_priority(int nice) {
+    if (nice > 0) {
+        (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+    }
+}
+
 // One download with a fresh card state; the key key of error_key() when it fails.
-std::string one_download(const device_card& card, const fs::path& state_file,
-                         lpa::es9p_client& client, const work_order& order, bool decline) {
-    std::error_code ec;
-    fs::remove(state_file, ec);
-    auto chip = euicc::create_euicc(card.config, state_file);
+std::string one_download(const device_card& card, lpa::es9p_client& client, const work_order& order,
+                         bool decline) {
+    auto chip = euicc::create_euicc(card.config, {});
     if (!chip) {
         return "bench_card_setup";
     }
@@ -366,6 +373,7 @@ step<run_result> run_load(const bench_args& a, environment& env) {
         std::vector<std::thread> threads;
         for (std::size_t d = 0; d < devices; ++d) {
             threads.emplace_back([&, d] {
+                lower_priority(a.device_nice);
                 while (!stop.load(std::memory_order_relaxed)) {
                     const std::size_t i = next.fetch_add(1);
                     if (i >= limit) {
@@ -375,8 +383,7 @@ step<run_result> run_load(const bench_args& a, environment& env) {
                     const auto s = steady::now();
                     const std::string err =
                         one_download(env.cards[(i / env.downloads_per_card) % env.cards.size()],
-                                     env.cards_dir / fmt::format("device-{}.json", d), *clients[d],
-                                     env.orders[i], decline);
+                                     *clients[d], env.orders[i], decline);
                     const auto e = steady::now();
                     rec.download(std::chrono::duration_cast<std::chrono::microseconds>(e - s), err);
                     if (deadline && e >= *deadline) {
@@ -418,8 +425,7 @@ step<sessions_result> run_sessions(const bench_args& a, environment& env) {
     }
     const pid_t pid = env.server_pids.front();
     // EUICCInfo1 from a real simulated card, so that the server picks a CI.
-    const fs::path scratch = env.cards_dir / "sessions.json";
-    auto chip = euicc::create_euicc(env.cards.front().config, scratch);
+    auto chip = euicc::create_euicc(env.cards.front().config, {});
     if (!chip) {
         return fail("cannot create the eUICC for the sessions test");
     }
@@ -484,8 +490,6 @@ step<sessions_result> run_sessions(const bench_args& a, environment& env) {
     out.opened = a.sessions - std::min(out.failed, a.sessions);
     out.rss_after_kib = process_rss_kib(pid).value_or(0);
     out.db_bytes_after = db_bytes();
-    std::error_code ec;
-    fs::remove(scratch, ec);
     return out;
 }
 

@@ -207,10 +207,10 @@ bool report(const bench_args& a, const environment& env, const run_result& r,
         ratio = *cpu_us / floor->total_us;
     }
 
-    fmt::print(
-        "esimguard bench: {} devices, {} eUICCs, {} node(s), {} prefilled orders, package {} "
-        "bytes\n",
-        env.devices, env.cards.size(), env.nodes.size(), a.prefill, env.package_bytes);
+    fmt::print("esimguard bench: {} devices (nice {}), {} eUICCs, {} node(s), {} prefilled orders, "
+               "package {} bytes\n",
+               env.devices, a.device_nice, env.cards.size(), env.nodes.size(), a.prefill,
+               env.package_bytes);
     fmt::print("  complete downloads   {} in {:.2f} s = {:.1f} /s", done, r.wall_s, rate);
     fmt::print("  (cancelled on purpose {}, failed {})\n", d.cancelled, errors);
     fmt::print("\n  {:<24} {:>8} {:>7} {:>9} {:>9} {:>9}\n", "latency (ms)", "calls", "errors",
@@ -264,6 +264,7 @@ bool report(const bench_args& a, const environment& env, const run_result& r,
     if (!a.json_file.empty()) {
         json j;
         j["concurrency"] = env.devices;
+        j["device_nice"] = a.device_nice;
         j["euiccs"] = env.cards.size();
         j["nodes"] = env.nodes;
         j["prefilled_orders"] = a.prefill;

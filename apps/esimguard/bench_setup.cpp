@@ -453,20 +453,6 @@ step<environment> set_up(const bench_args& a, const fs::path& self_exe) {
     // refused. The first card comes from the PKI on disk (the usual path);
     // the others are issued in memory by the EUM key, which costs a key
     // generation and a signature each instead of files and a chain check.
-    // Card state files (one per device thread) live in memory when /dev/shm
-    // exists: the simulated card fsyncs after every change, which is the
-    // device's cost, not the server's.
-    env.cards_dir = env.dir / "cards";
-    if (fs::is_directory("/dev/shm")) {
-        std::string tmpl = "/dev/shm/esimguard-bench-cards-XXXXXX";
-        if (::mkdtemp(tmpl.data()) != nullptr) {
-            env.cards_dir = tmpl;
-        }
-    }
-    fs::create_directories(env.cards_dir, ec);
-    if (env.cards_dir.string().starts_with("/dev/shm/")) {
-        cleanup.dirs.push_back(env.cards_dir);
-    }
     env.devices = std::max<std::size_t>(1, a.concurrency);
     env.downloads_per_card = std::max<std::size_t>(1, a.downloads_per_euicc);
     const std::size_t pool =
@@ -621,10 +607,6 @@ void tear_down(environment& env) {
             ::waitpid(*env.child, &status, 0);
             env.child.reset();
         }
-    }
-    if (env.cards_dir.string().starts_with("/dev/shm/")) {
-        std::error_code ec;
-        fs::remove_all(env.cards_dir, ec);
     }
 }
 

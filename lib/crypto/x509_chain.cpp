@@ -9,7 +9,10 @@
 #include <openssl/err.h>
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <unordered_set>
 
 namespace esimguard::crypto {
 
@@ -88,6 +91,84 @@ chain_result check_eid_range(const certificate& euicc, const certificate& eum) {
                   "EID " + *eid + " outside the EUM's permitted prefixes");
 }
 
+// Signatures already verified on certificates and CRLs that recur in every
+// chain: an eUICC's EUM and CI and the CI's CRL on an SM-DP+ (the same for
+// millions of cards), the SM-DP+'s own DPauth/DPpb chain on an eUICC. The key
+// is the whole signed object (DER) and the whole issuer public key, so a hit
+// is exactly the answer a fresh verification would give; only successes are
+// kept. Validity, policy and revocation are still checked on every call:
+// they depend on the time and on the CRLs of that call. FIFO, bounded.
+class verified_signatures {
+public:
+    static verified_signatures& instance() {
+        static verified_signatures cache;
+        return cache;
+    }
+    static std::string key(const bytes& der, const public_key& issuer) {
+        const bytes point = issuer.point();
+        std::string k;
+        k.reserve(der.size() + point.size() + 1);
+        k.append(der.begin(), der.end());
+        k.push_back('\0');
+        k.append(point.begin(), point.end());
+        return k;
+    }
+    bool contains(const std::string& k) {
+        std::lock_guard lock(m_);
+        return set_.contains(k);
+    }
+    void add(std::string k) {
+        std::lock_guard lock(m_);
+        if (set_.contains(k)) {
+            return;
+        }
+        if (order_.size() >= capacity) {
+            set_.erase(order_.front());
+            order_.pop_front();
+        }
+        order_.push_back(k);
+        set_.insert(std::move(k));
+    }
+
+private:
+    static constexpr std::size_t capacity = 256;
+    std::mutex m_;
+    std::unordered_set<std::string> set_;
+    std::deque<std::string> order_;
+};
+
+// X509_verify, remembered for certificates that recur (`remember`).
+bool certificate_signed_by(const certificate& c, const certificate& issuer, bool remember) {
+    std::string k;
+    if (remember) {
+        k = verified_signatures::key(c.der(), issuer.key());
+        if (verified_signatures::instance().contains(k)) {
+            return true;
+        }
+    }
+    const int ok = X509_verify(c.internals().x.get(), issuer.internals().key.internals().key.get());
+    ERR_clear_error();
+    if (ok != 1) {
+        return false;
+    }
+    if (remember) {
+        verified_signatures::instance().add(std::move(k));
+    }
+    return true;
+}
+
+bool crl_signed_by(const crl& l, const certificate& issuer) {
+    std::string k = verified_signatures::key(l.der(), issuer.key());
+    if (verified_signatures::instance().contains(k)) {
+        return true;
+    }
+    if (!l.signed_by(issuer.key())) {
+        return false;
+    }
+    verified_signatures::instance().add(std::move(k));
+    return true;
+}
+
 // Revocation of `c` by the CRLs of `issuer`. A CRL names its issuer; one
 // that claims this issuer but does not verify is refused, not skipped, so
 // that a forged CRL cannot pass silently.
@@ -98,7 +179,7 @@ chain_result check_revocation(const certificate& c, std::size_t depth, const cer
         if (X509_NAME_cmp(X509_CRL_get_issuer(l.internals().x.get()), issuer_name) != 0) {
             continue;
         }
-        if (!l.signed_by(issuer.key())) {
+        if (!crl_signed_by(l, issuer)) {
             return refuse(chain_errc::bad_crl, depth + 1,
                           "CRL of " + issuer.subject() + " has a bad signature");
         }
@@ -223,10 +304,10 @@ std::expected<void, chain_error> validate_chain(const certificate& leaf,
         }
         // The anchor is trusted as configured, but a self-signed CI whose
         // signature fails is a corrupt file, not a root to trust.
-        const int ok =
-            X509_verify(c.internals().x.get(), issuer.internals().key.internals().key.get());
-        ERR_clear_error();
-        if (ok != 1) {
+        // An eUICC certificate is seen once per download; everything else
+        // in a chain recurs (the EUM and CI, the SM-DP+'s own certificates).
+        const bool recurs = d > 0 || role != cert_role::euicc;
+        if (!certificate_signed_by(c, issuer, recurs)) {
             return refuse(chain_errc::bad_signature, d, "signature of " + c.subject() + " fails");
         }
         if (auto r = check_validity(c, d, at); !r) {

@@ -34,7 +34,8 @@ std::optional<asn1::raw_signature> context::sign(byte_view message) const {
 }
 
 bool context::save() {
-    return save_state(state_path, state);
+    // An empty path: a volatile card (state in memory only, lost with it).
+    return state_path.empty() || save_state(state_path, state);
 }
 
 std::vector<bytes> context::ci_key_ids() const {
@@ -376,7 +377,8 @@ euicc_result<std::unique_ptr<euicc>> create_euicc(euicc_config config,
         return std::unexpected(
             euicc_error{code::bad_key, "the private key does not match the eUICC certificate"});
     }
-    auto state = detail::load_state(state_path);
+    auto state = state_path.empty() ? euicc_result<detail::persistent_state>{}
+                                    : detail::load_state(state_path);
     if (!state) {
         return std::unexpected(state.error());
     }

@@ -128,7 +128,9 @@ public:
 };
 
 /// Builds an eUICC from `config`, loading `state_path` if it exists (else
-/// starting empty; the file is created on the first change). Fails on an
+/// starting empty; the file is created on the first change). An empty
+/// `state_path` makes a volatile card: it starts empty and keeps its state in
+/// memory only (load generators, which would otherwise time the file). Fails on an
 /// unusable key or certificate, or an unreadable or corrupt state file.
 [[nodiscard]] euicc_result<std::unique_ptr<euicc>>
 create_euicc(euicc_config config, const std::filesystem::path& state_path);

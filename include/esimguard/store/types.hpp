@@ -199,6 +199,15 @@ struct session_update {
     std::optional<bytes> smdp_otsk;
     std::optional<bytes> smdp_otpk;
     std::optional<std::string> end_reason;
+    /// A line for an order's history (order_event: order_id, name, detail),
+    /// written in the same transaction when, and only when, the update
+    /// applies: one commit instead of two on the ES9+ path.
+    struct history_line {
+        std::string order_id;
+        std::string name;
+        std::string detail;
+    };
+    std::optional<history_line> history;
 };
 
 /// Delivery state of an outbox message.

@@ -325,14 +325,15 @@ authenticate_client(const context& ctx, const rsp::authenticate_client_request& 
     u.order_id = order.order_id;
     u.smdp_signed2 = signed2_der;
     u.smdp_signature2 = *sig;
+    u.history = store::session_update::history_line{
+        order.order_id, "authenticated",
+        fmt::format("eUICC {} from {}", mask_eid(*eid),
+                    client.address.empty() ? "-" : client.address)};
     if (auto up = ctx.db.update_session(tid, store::session_state::initiated, u, now); !up) {
         ctx.log->warn("{} session moved on meanwhile: {}", log_prefix, up.error().message);
         return std::unexpected(
             rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session not open"));
     }
-    ctx.add_event(order.order_id, "authenticated",
-                  fmt::format("eUICC {} from {}", mask_eid(*eid),
-                              client.address.empty() ? "-" : client.address));
 
     rsp::authenticate_client_response out;
     out.transaction_id = r.transaction_id;

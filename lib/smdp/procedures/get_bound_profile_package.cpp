@@ -249,21 +249,10 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
     if (!otsk) {
         return build_failed(detail::internal_error("key generation failed"));
     }
+    // The one-time private key never leaves this call's memory: it is used
+    // for one ECDH just below and destroyed. Only the public keys are
+    // recorded, with the session's move to bpp_sent at the end.
     const bytes otpk = otsk->public_part().point();
-    {
-        // The one-time private key never leaves this call's memory: it is
-        // used for one ECDH just below and destroyed. Only the public keys
-        // are recorded, and the state guard makes sure the session is still
-        // this one's to answer.
-        store::session_update u;
-        u.euicc_otpk = signed2.euicc_otpk;
-        u.smdp_otpk = otpk;
-        auto up = ctx.db.update_session(tid, store::session_state::authenticated, u, now);
-        if (!up) {
-            return build_failed(
-                rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session moved on"));
-        }
-    }
     auto shared = crypto::ecdh(*otsk, *euicc_otpk);
     otsk = std::unexpected(crypto::error{crypto::errc::internal}); // destroys (wipes) the key
     if (!shared) {
@@ -316,10 +305,19 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
     bpp.sequence_of_88 = std::move(*s88);
     bpp.sequence_of_86 = std::move(*s86);
 
+    // One commit: the state guard (the session is still this call's to
+    // answer: not cancelled, not answered by a concurrent retry), the public
+    // keys and the history line.
     store::session_update done;
     done.state = store::session_state::bpp_sent;
-    (void)ctx.db.update_session(tid, store::session_state::authenticated, done, now);
-    ctx.add_event(order_id, "bpp_sent", fmt::format("to eUICC {}", mask_eid(*session->eid)));
+    done.euicc_otpk = signed2.euicc_otpk;
+    done.smdp_otpk = otpk;
+    done.history = store::session_update::history_line{
+        std::string(order_id), "bpp_sent", fmt::format("to eUICC {}", mask_eid(*session->eid))};
+    if (auto up = ctx.db.update_session(tid, store::session_state::authenticated, done, now); !up) {
+        return build_failed(
+            rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session moved on"));
+    }
     ctx.notify_operator(*order, notification_point::bpp_download,
                         {rsp::execution_status::executed_success, std::nullopt}, std::nullopt,
                         session->eid);

@@ -50,13 +50,6 @@ result<order_record> lock_order_row(connection& c, std::string_view order_id) {
     return first_row(r, read_order, "order");
 }
 
-result<void> add_event(connection& c, std::string_view order_id, time_point at,
-                       std::string_view name, std::string_view detail) {
-    return done(c.query("INSERT INTO order_events (order_id, at, name, detail)"
-                        " VALUES ($1, $2, $3, $4)",
-                        order_id, at, name, detail));
-}
-
 result<void> set_profile_state(connection& c, std::string_view iccid, profile_state to,
                                time_point now) {
     return done(c.query("UPDATE profiles SET state = $1, updated_at = $2 WHERE iccid = $3",
@@ -94,6 +87,13 @@ std::string states_text(std::span<const order_state> states) {
 }
 
 } // namespace
+
+result<void> add_event(connection& c, std::string_view order_id, time_point at,
+                       std::string_view name, std::string_view detail) {
+    return done(c.query("INSERT INTO order_events (order_id, at, name, detail)"
+                        " VALUES ($1, $2, $3, $4)",
+                        order_id, at, name, detail));
+}
 
 result<order_record> postgres_store_impl::create_order(const order_request& r, time_point now) {
     if (r.order_id.empty()) {

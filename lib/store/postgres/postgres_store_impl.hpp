@@ -8,6 +8,10 @@
 
 namespace esimguard::store::postgres {
 
+/// Appends a line to an order's history on `c`, inside the caller's transaction.
+result<void> add_event(connection& c, std::string_view order_id, time_point at,
+                       std::string_view name, std::string_view detail);
+
 class postgres_store_impl final : public store {
 public:
     explicit postgres_store_impl(postgres_config config) : pool_(std::move(config)) {}

@@ -74,7 +74,7 @@ result<session_record> postgres_store_impl::update_session(std::string_view tran
                                                            session_state expected,
                                                            const session_update& u,
                                                            time_point now) {
-    return read([&](connection& c) -> result<session_record> {
+    auto body = [&](connection& c) -> result<session_record> {
         std::optional<std::string_view> state;
         if (u.state) {
             state = to_string(*u.state);
@@ -113,6 +113,12 @@ result<session_record> postgres_store_impl::update_session(std::string_view tran
             return std::unexpected(r.error());
         }
         if (!r->empty()) {
+            if (u.history) {
+                const auto& h = *u.history;
+                if (auto e = add_event(c, h.order_id, now, h.name, h.detail); !e) {
+                    return std::unexpected(e.error());
+                }
+            }
             return read_session(r->at(0));
         }
         // Nothing matched: tell an unknown session from one another request moved on.
@@ -122,7 +128,9 @@ result<session_record> postgres_store_impl::update_session(std::string_view tran
         }
         return std::unexpected(state_mismatch(
             fmt::format("session is {}, expected {}", to_string(cur->state), to_string(expected))));
-    });
+    };
+    // One statement needs no transaction; with a history line, both commit together.
+    return u.history ? write(body) : read(body);
 }
 
 result<int> postgres_store_impl::record_session_cc_attempt(std::string_view transaction_id,

@@ -189,18 +189,25 @@ result<std::unique_ptr<connection>> connection::open(const std::string& path,
 }
 
 result<statement> connection::prepare(std::string_view sql) {
-    std::string key(sql);
-    if (auto it = cache_.find(key); it != cache_.end()) {
+    if (auto it = cache_.find(sql); it != cache_.end()) {
         return statement(it->second);
     }
     ::sqlite3_stmt* s = nullptr;
-    int rc = ::sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
+    int rc = ::sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                   SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) {
         return std::unexpected(error_from(rc, "prepare", db_));
     }
-    cache_.emplace(std::move(key), s);
+    cache_.emplace(std::string(sql), s);
     return statement(s);
+}
+
+result<void> connection::control(std::string_view sql) {
+    auto s = prepare(sql);
+    if (!s) {
+        return std::unexpected(s.error());
+    }
+    return s->run();
 }
 
 result<void> connection::exec(const char* sql) {
@@ -340,7 +347,7 @@ void pool::run_batch(connection& c, std::vector<write_job*>& batch) {
     // Normally one transaction; another only when SQLite rolled one back
     // by itself, for the jobs that had not run yet.
     while (next < batch.size()) {
-        if (auto b = c.exec("BEGIN IMMEDIATE"); !b) {
+        if (auto b = c.control("BEGIN IMMEDIATE"); !b) {
             for (std::size_t i = next; i < batch.size(); ++i) {
                 batch[i]->batch_error = b.error();
             }
@@ -354,7 +361,7 @@ void pool::run_batch(connection& c, std::vector<write_job*>& batch) {
         for (; next < batch.size() && !rolled_back; ++next) {
             auto* j = batch[next];
             if (!alone) {
-                if (auto sp = c.exec("SAVEPOINT job"); !sp) {
+                if (auto sp = c.control("SAVEPOINT job"); !sp) {
                     j->batch_error = sp.error();
                     continue;
                 }
@@ -381,9 +388,9 @@ void pool::run_batch(connection& c, std::vector<write_job*>& batch) {
             }
             if (!alone) {
                 if (!ok) {
-                    (void)c.exec("ROLLBACK TO job");
+                    (void)c.control("ROLLBACK TO job");
                 }
-                (void)c.exec("RELEASE job");
+                (void)c.control("RELEASE job");
             }
             if (ok) {
                 kept.push_back(j);
@@ -393,11 +400,11 @@ void pool::run_batch(connection& c, std::vector<write_job*>& batch) {
             continue;
         }
         if (kept.empty()) {
-            (void)c.exec("ROLLBACK");
+            (void)c.control("ROLLBACK");
             return;
         }
-        if (auto cm = c.exec("COMMIT"); !cm) {
-            (void)c.exec("ROLLBACK");
+        if (auto cm = c.control("COMMIT"); !cm) {
+            (void)c.control("ROLLBACK");
             for (auto* k : kept) {
                 k->batch_error = cm.error();
             }

@@ -107,6 +107,9 @@ public:
     [[nodiscard]] result<statement> prepare(std::string_view sql);
     /// Runs a script of one or more statements without parameters.
     [[nodiscard]] result<void> exec(const char* sql);
+    /// Runs one statement without parameters through the statement cache
+    /// (BEGIN, COMMIT, SAVEPOINT...: run per transaction, parsed once).
+    [[nodiscard]] result<void> control(std::string_view sql);
     /// Rows changed by the last INSERT/UPDATE/DELETE.
     int changes() const { return ::sqlite3_changes(db_); }
     std::int64_t last_insert_rowid() const { return ::sqlite3_last_insert_rowid(db_); }
@@ -114,7 +117,14 @@ public:
 
 private:
     ::sqlite3* db_ = nullptr;
-    std::unordered_map<std::string, ::sqlite3_stmt*> cache_;
+    // Looked up by string_view: a cache hit allocates nothing.
+    struct sql_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, ::sqlite3_stmt*, sql_hash, std::equal_to<>> cache_;
 };
 
 /// One write transaction waiting for the pool's group commit: `run` does the
@@ -240,17 +250,17 @@ auto in_transaction(pool& p, bool write, F&& f) -> decltype(f(std::declval<conne
         return std::move(*ctx.r);
     }
     auto c = p.acquire();
-    if (auto b = c->exec("BEGIN"); !b) {
+    if (auto b = c->control("BEGIN"); !b) {
         return R(std::unexpected(b.error()));
     }
     R r = f(*c);
     if (r) {
-        if (auto cm = c->exec("COMMIT"); !cm) {
-            (void)c->exec("ROLLBACK");
+        if (auto cm = c->control("COMMIT"); !cm) {
+            (void)c->control("ROLLBACK");
             return R(std::unexpected(cm.error()));
         }
     } else {
-        (void)c->exec("ROLLBACK");
+        (void)c->control("ROLLBACK");
     }
     return r;
 }

@@ -35,15 +35,6 @@ result<order_record> load_order(connection& c, std::string_view order_id) {
     return one_row<order_record>(s, read_order, "order");
 }
 
-result<void> add_event(connection& c, std::string_view order_id, time_point at,
-                       std::string_view name, std::string_view detail) {
-    auto s = c.prepare("INSERT INTO order_events (order_id, at, name, detail) VALUES (?, ?, ?, ?)");
-    if (!s) {
-        return std::unexpected(s.error());
-    }
-    return s->bind(order_id, at, name, detail).run();
-}
-
 result<void> set_profile_state(connection& c, std::string_view iccid, profile_state to,
                                time_point now) {
     auto s = c.prepare("UPDATE profiles SET state = ?, updated_at = ? WHERE iccid = ?");
@@ -88,6 +79,15 @@ std::string states_text(std::span<const order_state> states) {
 }
 
 } // namespace
+
+result<void> add_event(connection& c, std::string_view order_id, time_point at,
+                       std::string_view name, std::string_view detail) {
+    auto s = c.prepare("INSERT INTO order_events (order_id, at, name, detail) VALUES (?, ?, ?, ?)");
+    if (!s) {
+        return std::unexpected(s.error());
+    }
+    return s->bind(order_id, at, name, detail).run();
+}
 
 result<order_record> sqlite_store_impl::create_order(const order_request& r, time_point now) {
     if (r.order_id.empty()) {

@@ -93,6 +93,12 @@ result<session_record> sqlite_store_impl::update_session(std::string_view transa
             return std::unexpected(w.error());
         }
         bool changed = c.changes() == 1;
+        if (changed && u.history) {
+            const auto& h = *u.history;
+            if (auto e = add_event(c, h.order_id, now, h.name, h.detail); !e) {
+                return std::unexpected(e.error());
+            }
+        }
         auto cur = load_session(c, transaction_id);
         if (!cur || changed) {
             return cur;

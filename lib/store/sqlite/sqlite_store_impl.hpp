@@ -7,6 +7,10 @@
 
 namespace esimguard::store::sqlite {
 
+/// Appends a line to an order's history on `c`, inside the caller's transaction.
+result<void> add_event(connection& c, std::string_view order_id, time_point at,
+                       std::string_view name, std::string_view detail);
+
 class sqlite_store_impl final : public store {
 public:
     explicit sqlite_store_impl(std::vector<std::unique_ptr<connection>> conns)

@@ -237,6 +237,67 @@ TEST(chain_validation, when_eum_serial_is_on_the_ci_crl_then_revoked_at_depth_on
     EXPECT_EQ(r.error().depth, 1U);
 }
 
+// The signatures of recurring certificates and CRLs are remembered after a
+// first success (x509_chain.cpp); each test below accepts a chain first, so
+// that what follows runs against the remembered state.
+
+TEST(chain_validation, when_an_accepted_eum_is_altered_then_its_signature_is_checked_again) {
+    chain_fixture f(curve::nist_p256);
+    ASSERT_TRUE(f.validate(f.euicc).has_value());
+    bytes der = f.eum.cert.der();
+    der.back() ^= 0x01; // inside the EUM's signature; its key (and so the eUICC's) unchanged
+    auto altered = certificate::from_der(der);
+    ASSERT_TRUE(altered.has_value());
+    std::vector<certificate> inter{*altered};
+    std::vector<certificate> anchors{f.ci.cert};
+    auto r = validate_chain(f.euicc, inter, anchors, {}, now, cert_role::euicc);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, chain_errc::bad_signature);
+    EXPECT_EQ(r.error().depth, 1U);
+}
+
+TEST(chain_validation, when_an_accepted_chain_is_checked_later_then_expiry_still_applies) {
+    chain_fixture f(curve::nist_p256);
+    ASSERT_TRUE(f.validate(f.euicc).has_value());
+    auto r = f.validate(f.euicc, {}, now + days{400});
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, chain_errc::expired);
+}
+
+TEST(chain_validation, when_an_accepted_eum_is_revoked_later_then_the_chain_is_refused) {
+    chain_fixture f(curve::nist_p256);
+    crl_request empty{now - days{1}, now + days{30}, 1, {}};
+    auto clean = issue_crl(empty, f.ci.cert, *f.ci.sign);
+    ASSERT_TRUE(clean.has_value());
+    std::vector<crl> before{*clean};
+    ASSERT_TRUE(f.validate(f.euicc, before).has_value());
+    crl_request listing{now - days{1}, now + days{30}, 2, {{f.eum.cert.serial(), now}}};
+    auto revoking = issue_crl(listing, f.ci.cert, *f.ci.sign);
+    ASSERT_TRUE(revoking.has_value());
+    std::vector<crl> after{*revoking};
+    auto r = f.validate(f.euicc, after);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, chain_errc::revoked);
+    EXPECT_EQ(r.error().depth, 1U);
+}
+
+TEST(chain_validation, when_an_accepted_crl_is_altered_then_its_signature_is_checked_again) {
+    chain_fixture f(curve::nist_p256);
+    crl_request req{now - days{1}, now + days{30}, 1, {}};
+    auto list = issue_crl(req, f.ci.cert, *f.ci.sign);
+    ASSERT_TRUE(list.has_value());
+    std::vector<crl> good{*list};
+    ASSERT_TRUE(f.validate(f.euicc, good).has_value());
+    bytes der = list->der();
+    der.back() ^= 0x01;
+    auto forged = crl::from_der(der);
+    ASSERT_TRUE(forged.has_value());
+    std::vector<crl> bad{*forged};
+    auto r = f.validate(f.euicc, bad);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, chain_errc::bad_crl);
+}
+
 TEST(chain_validation, when_crl_lists_other_serials_then_chain_is_accepted) {
     chain_fixture f(curve::nist_p256);
     crl_request req{now - days{1}, now + days{30}, 1, {{{0x7f, 0x01}, now - days{1}}}};

@@ -149,6 +149,19 @@ TEST_F(profiles, state_survives_recreation_from_the_file) {
     EXPECT_EQ(addr.default_dp_address, "dp.example.org");
 }
 
+TEST_F(profiles, a_volatile_card_keeps_its_state_in_memory_and_writes_no_file) {
+    chip = create_euicc(pki_->config(), {}).value();
+    install(iccid1);
+    ASSERT_EQ(chip->profiles().size(), 1u);
+    EXPECT_FALSE(chip->notifications().empty());
+    EXPECT_FALSE(fs::exists(state_file()));
+    EXPECT_TRUE(fs::is_empty(state.path));
+    // A new volatile card starts empty: nothing of the first one remains.
+    auto fresh = create_euicc(pki_->config(), {}).value();
+    EXPECT_TRUE(fresh->profiles().empty());
+    EXPECT_TRUE(fresh->notifications().empty());
+}
+
 TEST_F(profiles, a_corrupt_state_file_is_refused_at_creation) {
     chip.reset();
     std::ofstream(state_file()) << "{not json";

@@ -73,6 +73,33 @@ TEST_F(sessions, when_the_session_is_not_in_the_expected_state_then_update_is_re
               errc::not_found);
 }
 
+TEST_F(sessions, when_an_update_carries_a_history_line_then_it_is_written_only_if_it_applies) {
+    const auto order = released_order(1);
+    ASSERT_TRUE(db().create_session(fresh("H1")));
+    const auto count = [&] { return db().list_order_events(order.order_id).value().size(); };
+    const std::size_t before = count();
+
+    session_update u;
+    u.state = session_state::authenticated;
+    u.order_id = order.order_id;
+    u.history = session_update::history_line{order.order_id, "authenticated", "eUICC 8904…1235"};
+    ASSERT_TRUE(db().update_session("H1", session_state::initiated, u, t0() + 1s));
+    auto events = db().list_order_events(order.order_id).value();
+    ASSERT_EQ(events.size(), before + 1);
+    EXPECT_EQ(events.back().name, "authenticated");
+    EXPECT_EQ(events.back().detail, "eUICC 8904…1235");
+    EXPECT_EQ(events.back().at, t0() + 1s);
+
+    // The guard refuses (the session is no longer initiated): no line either.
+    session_update late;
+    late.state = session_state::bpp_sent;
+    late.history = session_update::history_line{order.order_id, "bpp_sent", "to eUICC"};
+    auto r = db().update_session("H1", session_state::initiated, late, t0() + 2s);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, errc::state_mismatch);
+    EXPECT_EQ(count(), before + 1);
+}
+
 TEST_F(sessions, when_the_secret_is_cleared_then_it_is_gone_and_the_rest_stays) {
     ASSERT_TRUE(db().create_session(fresh("D4")));
     session_update u;
