@@ -186,6 +186,14 @@ public:
     [[nodiscard]] virtual result<order_record> transition_order(std::string_view order_id,
                                                                 std::span<const order_state> from,
                                                                 order_state to, time_point now) = 0;
+    /// transition_order, and when the move applies, the session
+    /// `transaction_id` ends with `end_reason` in the same transaction (a
+    /// session already ended stays as it was). The last step of a download
+    /// (handleNotification) in one commit.
+    [[nodiscard]] virtual result<order_record>
+    transition_order_ending_session(std::string_view order_id, std::span<const order_state> from,
+                                    order_state to, std::string_view transaction_id,
+                                    std::string_view end_reason, time_point now) = 0;
 
     /// Pauses downloads of an order (risk engine, operator). Idempotent.
     [[nodiscard]] virtual result<order_record>

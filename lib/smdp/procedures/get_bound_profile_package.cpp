@@ -139,7 +139,9 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
             return end_with(detail::internal_error("confirmation code not stored"),
                             "internal_error");
         }
-        (void)ctx.db.record_session_cc_attempt(tid, now);
+        // No per-session count is written: the first wrong code ends the
+        // session (below), and the limit that matters is the order's
+        // (record_cc_failure), so a successful check costs no commit.
         const bytes expected = crypto::sha256(concat({*order->cc_sha256, r.transaction_id}));
         if (!crypto::constant_time_equal(expected, *signed2.hash)) {
             // SGP.22 §3.1.3.2 / §5.6.2: an error answer to getBoundProfilePackage

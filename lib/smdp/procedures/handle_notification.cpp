@@ -73,10 +73,14 @@ installation_result(const context& ctx, const asn1::profile_installation_result&
     if (const auto* err = std::get_if<asn1::install_error_result>(&data.final_result)) {
         const auto reason = static_cast<unsigned>(err->reason);
         const auto step = static_cast<unsigned>(err->bpp_command);
-        (void)ctx.db.transition_order(order->order_id, from, store::order_state::error, now);
+        const std::string end_reason = fmt::format("install_failed:{}", reason);
+        if (!ctx.db.transition_order_ending_session(
+                order->order_id, from, store::order_state::error, tid, end_reason, now)) {
+            // The order moved on meanwhile; the session ends all the same.
+            (void)ctx.db.end_session(tid, end_reason, now);
+        }
         ctx.add_event(order->order_id, "install_failed",
                       fmt::format("eUICC error reason {} at BPP step {}", reason, step));
-        (void)ctx.db.end_session(tid, fmt::format("install_failed:{}", reason), now);
         ctx.notify_operator(*order, notification_point::bpp_installation,
                             {rsp::execution_status::failed, std::nullopt}, der, *session->eid);
         ctx.count_download("install_failed");
@@ -84,14 +88,15 @@ installation_result(const context& ctx, const asn1::profile_installation_result&
                       step);
         return notification_outcome::install_failure;
     }
-    auto moved = ctx.db.transition_order(order->order_id, from, store::order_state::installed, now);
+    // The order's move and the session's end in one commit.
+    auto moved = ctx.db.transition_order_ending_session(
+        order->order_id, from, store::order_state::installed, tid, "completed", now);
     if (!moved) {
         // A repeated notification (the LPA retries until it gets a 2xx).
         ctx.log->info("{} installation result repeated; order already {}", prefix,
                       store::to_string(order->state));
         return notification_outcome::ignored;
     }
-    (void)ctx.db.end_session(tid, "completed", now);
     ctx.notify_operator(*order, notification_point::bpp_installation,
                         {rsp::execution_status::executed_success, std::nullopt}, der,
                         *session->eid);

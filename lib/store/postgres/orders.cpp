@@ -86,6 +86,32 @@ std::string states_text(std::span<const order_state> states) {
     return out;
 }
 
+// transition_order's work on `c`, inside the caller's transaction.
+result<order_record> transition_in(connection& c, std::string_view order_id,
+                                   std::span<const order_state> from, order_state to,
+                                   time_point now) {
+    auto o = lock_order_row(c, order_id);
+    if (!o) {
+        return o;
+    }
+    if (std::find(from.begin(), from.end(), o->state) == from.end()) {
+        return std::unexpected(state_mismatch(
+            fmt::format("order is {}, expected {}", to_string(o->state), states_text(from))));
+    }
+    // Lock and expiry are checked under the same row lock as the move:
+    // a session authenticated before a lock or expiry cannot take it.
+    if (to == order_state::downloaded && o->locked) {
+        return std::unexpected(state_mismatch("order is locked"));
+    }
+    if (to == order_state::downloaded && now >= o->expires_at) {
+        return std::unexpected(state_mismatch("order has expired"));
+    }
+    if (auto w = move_order(c, *o, to, now, "state", ""); !w) {
+        return std::unexpected(w.error());
+    }
+    return o;
+}
+
 } // namespace
 
 result<void> add_event(connection& c, std::string_view order_id, time_point at,
@@ -426,25 +452,26 @@ result<order_record> postgres_store_impl::transition_order(std::string_view orde
     if (to == order_state::available) {
         return std::unexpected(invalid("an order is never available"));
     }
+    return write([&](connection& c) { return transition_in(c, order_id, from, to, now); });
+}
+
+result<order_record> postgres_store_impl::transition_order_ending_session(
+    std::string_view order_id, std::span<const order_state> from, order_state to,
+    std::string_view transaction_id, std::string_view end_reason, time_point now) {
+    if (to == order_state::available) {
+        return std::unexpected(invalid("an order is never available"));
+    }
     return write([&](connection& c) -> result<order_record> {
-        auto o = lock_order_row(c, order_id);
+        auto o = transition_in(c, order_id, from, to, now);
         if (!o) {
             return o;
         }
-        if (std::find(from.begin(), from.end(), o->state) == from.end()) {
-            return std::unexpected(state_mismatch(
-                fmt::format("order is {}, expected {}", to_string(o->state), states_text(from))));
-        }
-        // Lock and expiry are checked under the same row lock as the move:
-        // a session authenticated before a lock or expiry cannot take it.
-        if (to == order_state::downloaded && o->locked) {
-            return std::unexpected(state_mismatch("order is locked"));
-        }
-        if (to == order_state::downloaded && now >= o->expires_at) {
-            return std::unexpected(state_mismatch("order has expired"));
-        }
-        if (auto w = move_order(c, *o, to, now, "state", ""); !w) {
-            return std::unexpected(w.error());
+        if (auto e = done(c.query("UPDATE sessions SET state = 'ended', end_reason = $1,"
+                                  " smdp_otsk = NULL, updated_at = $2"
+                                  " WHERE transaction_id = $3 AND state <> 'ended'",
+                                  end_reason, now, transaction_id));
+            !e) {
+            return std::unexpected(e.error());
         }
         return o;
     });

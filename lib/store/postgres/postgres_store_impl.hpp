@@ -45,6 +45,10 @@ public:
     result<order_record> transition_order(std::string_view order_id,
                                           std::span<const order_state> from, order_state to,
                                           time_point now) override;
+    result<order_record>
+    transition_order_ending_session(std::string_view order_id, std::span<const order_state> from,
+                                    order_state to, std::string_view transaction_id,
+                                    std::string_view end_reason, time_point now) override;
     result<order_record> lock_order(std::string_view order_id, std::string_view reason,
                                     time_point now) override;
     result<order_record> unlock_order(std::string_view order_id, time_point now) override;

@@ -78,6 +78,33 @@ std::string states_text(std::span<const order_state> states) {
     return out;
 }
 
+// transition_order's work on `c`, inside the caller's transaction.
+result<order_record> transition_in(connection& c, std::string_view order_id,
+                                   std::span<const order_state> from, order_state to,
+                                   time_point now) {
+    auto o = load_order(c, order_id);
+    if (!o) {
+        return o;
+    }
+    if (std::find(from.begin(), from.end(), o->state) == from.end()) {
+        return std::unexpected(state_mismatch(
+            fmt::format("order is {}, expected {}", to_string(o->state), states_text(from))));
+    }
+    // The download claim checks lock and expiry in this same transaction:
+    // a session authenticated before a lock, a pause or the expiry must
+    // not get the BPP (begin_download's checks are long past by then).
+    if (to == order_state::downloaded && o->locked) {
+        return std::unexpected(state_mismatch("order is locked"));
+    }
+    if (to == order_state::downloaded && now >= o->expires_at) {
+        return std::unexpected(state_mismatch("order has expired"));
+    }
+    if (auto w = move_order(c, *o, to, now, "state", ""); !w) {
+        return std::unexpected(w.error());
+    }
+    return o;
+}
+
 } // namespace
 
 result<void> add_event(connection& c, std::string_view order_id, time_point at,
@@ -435,26 +462,22 @@ result<order_record> sqlite_store_impl::transition_order(std::string_view order_
     if (to == order_state::available) {
         return std::unexpected(invalid("an order is never available"));
     }
+    return write([&](connection& c) { return transition_in(c, order_id, from, to, now); });
+}
+
+result<order_record> sqlite_store_impl::transition_order_ending_session(
+    std::string_view order_id, std::span<const order_state> from, order_state to,
+    std::string_view transaction_id, std::string_view end_reason, time_point now) {
+    if (to == order_state::available) {
+        return std::unexpected(invalid("an order is never available"));
+    }
     return write([&](connection& c) -> result<order_record> {
-        auto o = load_order(c, order_id);
+        auto o = transition_in(c, order_id, from, to, now);
         if (!o) {
             return o;
         }
-        if (std::find(from.begin(), from.end(), o->state) == from.end()) {
-            return std::unexpected(state_mismatch(
-                fmt::format("order is {}, expected {}", to_string(o->state), states_text(from))));
-        }
-        // The download claim checks lock and expiry in this same transaction:
-        // a session authenticated before a lock, a pause or the expiry must
-        // not get the BPP (begin_download's checks are long past by then).
-        if (to == order_state::downloaded && o->locked) {
-            return std::unexpected(state_mismatch("order is locked"));
-        }
-        if (to == order_state::downloaded && now >= o->expires_at) {
-            return std::unexpected(state_mismatch("order has expired"));
-        }
-        if (auto w = move_order(c, *o, to, now, "state", ""); !w) {
-            return std::unexpected(w.error());
+        if (auto e = end_session_in(c, transaction_id, end_reason, now); !e) {
+            return std::unexpected(e.error());
         }
         return o;
     });

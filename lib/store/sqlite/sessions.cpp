@@ -152,22 +152,30 @@ result<void> sqlite_store_impl::clear_session_secret(std::string_view transactio
 result<session_record> sqlite_store_impl::end_session(std::string_view transaction_id,
                                                       std::string_view reason, time_point now) {
     return write([&](connection& c) -> result<session_record> {
-        auto s = c.prepare("UPDATE sessions SET state = 'ended', end_reason = ?,"
-                           " smdp_otsk = NULL, updated_at = ?"
-                           " WHERE transaction_id = ? AND state != 'ended'");
-        if (!s) {
-            return std::unexpected(s.error());
+        auto changed = end_session_in(c, transaction_id, reason, now);
+        if (!changed) {
+            return std::unexpected(changed.error());
         }
-        if (auto w = s->bind(reason, now, transaction_id).run(); !w) {
-            return std::unexpected(w.error());
-        }
-        bool changed = c.changes() == 1;
         auto cur = load_session(c, transaction_id);
-        if (!cur || changed) {
+        if (!cur || *changed) {
             return cur;
         }
         return std::unexpected(state_mismatch("session already ended"));
     });
+}
+
+result<bool> end_session_in(connection& c, std::string_view transaction_id, std::string_view reason,
+                            time_point now) {
+    auto s = c.prepare("UPDATE sessions SET state = 'ended', end_reason = ?,"
+                       " smdp_otsk = NULL, updated_at = ?"
+                       " WHERE transaction_id = ? AND state != 'ended'");
+    if (!s) {
+        return std::unexpected(s.error());
+    }
+    if (auto w = s->bind(reason, now, transaction_id).run(); !w) {
+        return std::unexpected(w.error());
+    }
+    return c.changes() == 1;
 }
 
 result<std::size_t> sqlite_store_impl::expire_sessions(time_point now) {

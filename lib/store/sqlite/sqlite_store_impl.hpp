@@ -7,6 +7,11 @@
 
 namespace esimguard::store::sqlite {
 
+/// Ends a live session on `c`, inside the caller's transaction, wiping its
+/// secret; false when it had already ended (or does not exist).
+result<bool> end_session_in(connection& c, std::string_view transaction_id, std::string_view reason,
+                            time_point now);
+
 /// Appends a line to an order's history on `c`, inside the caller's transaction.
 result<void> add_event(connection& c, std::string_view order_id, time_point at,
                        std::string_view name, std::string_view detail);
@@ -45,6 +50,10 @@ public:
     result<order_record> transition_order(std::string_view order_id,
                                           std::span<const order_state> from, order_state to,
                                           time_point now) override;
+    result<order_record>
+    transition_order_ending_session(std::string_view order_id, std::span<const order_state> from,
+                                    order_state to, std::string_view transaction_id,
+                                    std::string_view end_reason, time_point now) override;
     result<order_record> lock_order(std::string_view order_id, std::string_view reason,
                                     time_point now) override;
     result<order_record> unlock_order(std::string_view order_id, time_point now) override;

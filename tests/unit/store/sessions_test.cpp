@@ -100,6 +100,44 @@ TEST_F(sessions, when_an_update_carries_a_history_line_then_it_is_written_only_i
     EXPECT_EQ(count(), before + 1);
 }
 
+TEST_F(sessions, when_the_last_move_of_an_order_applies_then_its_session_ends_with_it) {
+    const auto order = released_order(1);
+    ASSERT_TRUE(db().create_session(fresh("E1")));
+    const std::array released{order_state::released};
+    ASSERT_TRUE(db().transition_order(order.order_id, released, order_state::downloaded, t0()));
+
+    // Refused move (the order is not released any more): the session stays live.
+    auto refused = db().transition_order_ending_session(
+        order.order_id, released, order_state::installed, "E1", "completed", t0() + 1s);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code, errc::state_mismatch);
+    EXPECT_EQ(db().find_session("E1")->state, session_state::initiated);
+
+    const std::array downloaded{order_state::downloaded};
+    auto moved = db().transition_order_ending_session(
+        order.order_id, downloaded, order_state::installed, "E1", "completed", t0() + 2s);
+    ASSERT_TRUE(moved.has_value()) << moved.error().message;
+    EXPECT_EQ(moved->state, order_state::installed);
+    EXPECT_EQ(db().find_order(order.order_id)->state, order_state::installed);
+    auto s = db().find_session("E1");
+    EXPECT_EQ(s->state, session_state::ended);
+    EXPECT_EQ(s->end_reason, "completed");
+    EXPECT_EQ(s->updated_at, t0() + 2s);
+}
+
+TEST_F(sessions, when_the_session_had_already_ended_then_the_order_moves_and_the_end_stays) {
+    const auto order = released_order(2);
+    ASSERT_TRUE(db().create_session(fresh("E2")));
+    const std::array released{order_state::released};
+    ASSERT_TRUE(db().transition_order(order.order_id, released, order_state::downloaded, t0()));
+    ASSERT_TRUE(db().end_session("E2", "expired", t0() + 1s));
+    const std::array downloaded{order_state::downloaded};
+    ASSERT_TRUE(db().transition_order_ending_session(order.order_id, downloaded, order_state::error,
+                                                     "E2", "install_failed:1", t0() + 2s));
+    EXPECT_EQ(db().find_order(order.order_id)->state, order_state::error);
+    EXPECT_EQ(db().find_session("E2")->end_reason, "expired");
+}
+
 TEST_F(sessions, when_the_secret_is_cleared_then_it_is_gone_and_the_rest_stays) {
     ASSERT_TRUE(db().create_session(fresh("D4")));
     session_update u;
