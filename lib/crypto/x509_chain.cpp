@@ -104,20 +104,32 @@ public:
         static verified_signatures cache;
         return cache;
     }
+    // The signed object's DER and the issuer's SubjectPublicKeyInfo (curve
+    // and point), each after its length, so that no two pairs share a key.
     static std::string key(const bytes& der, const public_key& issuer) {
-        const bytes point = issuer.point();
+        const bytes spki = issuer.spki_der();
+        if (spki.empty()) {
+            return {}; // not encodable (out of memory): never remembered
+        }
         std::string k;
-        k.reserve(der.size() + point.size() + 1);
+        k.reserve(der.size() + spki.size() + 16);
+        k.append(std::to_string(der.size())).push_back(':');
         k.append(der.begin(), der.end());
-        k.push_back('\0');
-        k.append(point.begin(), point.end());
+        k.append(std::to_string(spki.size())).push_back(':');
+        k.append(spki.begin(), spki.end());
         return k;
     }
     bool contains(const std::string& k) {
+        if (k.empty()) {
+            return false;
+        }
         std::lock_guard lock(m_);
         return set_.contains(k);
     }
     void add(std::string k) {
+        if (k.empty()) {
+            return;
+        }
         std::lock_guard lock(m_);
         if (set_.contains(k)) {
             return;

@@ -194,6 +194,15 @@ public:
     transition_order_ending_session(std::string_view order_id, std::span<const order_state> from,
                                     order_state to, std::string_view transaction_id,
                                     std::string_view end_reason, time_point now) = 0;
+    /// getBoundProfilePackage's commit: the order moves `released` →
+    /// `downloaded` (refused when locked or expired, as transition_order)
+    /// and the session `transaction_id` is updated under its guard
+    /// (`expected`, as update_session), in one transaction: both or
+    /// neither. On refusal the error says which (state_mismatch either way;
+    /// not_found for an unknown order or session).
+    [[nodiscard]] virtual result<order_record>
+    claim_order_for_session(std::string_view order_id, std::string_view transaction_id,
+                            session_state expected, const session_update& u, time_point now) = 0;
 
     /// Pauses downloads of an order (risk engine, operator). Idempotent.
     [[nodiscard]] virtual result<order_record>

@@ -195,14 +195,19 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
         return end_with(*refusal, "refused_by_defense");
     }
 
-    // Claim the order before doing the work: two sessions of one matching ID
-    // must not both receive a BPP. The store refuses the claim, in the same
-    // transaction, when the order was locked (cc retry limit, risk engine,
-    // operator) or expired after this session's authenticateClient.
-    const std::array from{store::order_state::released};
-    auto claimed = ctx.db.transition_order(order_id, from, store::order_state::downloaded, now);
-    if (!claimed) {
-        // Only to choose the answer: the decision above was atomic.
+    // Why the claim below was refused; only to choose the answer, the
+    // decision itself was atomic.
+    auto refuse_unclaimed = [&]() -> std::unexpected<rsp::status> {
+        auto now_session = ctx.db.find_session(tid);
+        if (now_session && now_session->state != store::session_state::authenticated) {
+            // Cancelled, expired or answered by a concurrent call (a retry)
+            // meanwhile: the session is not this call's to end any more.
+            ctx.log->info("{} getBoundProfilePackage refused: session is now {}", prefix,
+                          store::to_string(now_session->state));
+            ctx.count_download("failed_session_moved_on");
+            return std::unexpected(
+                rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session moved on"));
+        }
         auto current = ctx.db.find_order(order_id);
         if (current && current->state == store::order_state::released && current->locked) {
             ctx.add_event(order_id, "download_refused",
@@ -223,13 +228,18 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
         return end_with(
             rsp::status::with_detail(rsp::codes::matching_id_refused, "order no longer available"),
             "order_unavailable");
-    }
+    };
+    // The order is not claimed yet (see the commit below): a build that
+    // fails leaves it as it was, for a new session to try.
     auto build_failed = [&](rsp::status s) {
-        const std::array back{store::order_state::downloaded};
-        (void)ctx.db.transition_order(order_id, back, store::order_state::error, now);
         ctx.add_event(order_id, "bpp_failed", s.message);
         return end_with(std::move(s), "bpp_build_failed");
     };
+    if (order->state != store::order_state::released || order->locked || now >= order->expires_at) {
+        // Taken by another session, paused or expired already: no BPP is
+        // built for nothing (the commit below decides in any case).
+        return refuse_unclaimed();
+    }
 
     const auto* creds = ctx.credentials_for(session->ci_pkid);
     auto profile = ctx.db.find_profile(order->iccid);
@@ -307,18 +317,28 @@ get_bound_profile_package(const context& ctx, const rsp::get_bound_profile_packa
     bpp.sequence_of_88 = std::move(*s88);
     bpp.sequence_of_86 = std::move(*s86);
 
-    // One commit: the state guard (the session is still this call's to
-    // answer: not cancelled, not answered by a concurrent retry), the public
-    // keys and the history line.
+    // One commit, before the BPP leaves: the order's claim (released →
+    // downloaded; refused when another session took it, or when it was
+    // locked or expired since this session's authenticateClient), the
+    // session's guard (still this call's to answer: not cancelled, not
+    // answered by a concurrent retry), the public keys and the history
+    // line; both or neither. Two sessions of one matching ID may both build
+    // a BPP (at most as many as the order's download attempts), but only
+    // the one whose commit succeeds sends it.
     store::session_update done;
     done.state = store::session_state::bpp_sent;
     done.euicc_otpk = signed2.euicc_otpk;
     done.smdp_otpk = otpk;
     done.history = store::session_update::history_line{
         std::string(order_id), "bpp_sent", fmt::format("to eUICC {}", mask_eid(*session->eid))};
-    if (auto up = ctx.db.update_session(tid, store::session_state::authenticated, done, now); !up) {
-        return build_failed(
-            rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session moved on"));
+    if (auto claimed = ctx.db.claim_order_for_session(
+            order_id, tid, store::session_state::authenticated, done, now);
+        !claimed) {
+        if (claimed.error().code != store::errc::state_mismatch &&
+            claimed.error().code != store::errc::not_found) {
+            return end_with(detail::internal_error("order store unavailable"), "internal_error");
+        }
+        return refuse_unclaimed();
     }
     ctx.notify_operator(*order, notification_point::bpp_download,
                         {rsp::execution_status::executed_success, std::nullopt}, std::nullopt,

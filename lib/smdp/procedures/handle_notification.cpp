@@ -46,7 +46,8 @@ installation_result(const context& ctx, const asn1::profile_installation_result&
     // and a card whose session did not take the current download must not
     // move it to installed or error. That session is in bpp_sent; or it was
     // ended by expiry after the order was claimed (smdp_otpk is written only
-    // after the claim), and the LPA relays the pending result later. An
+    // in the claim's commit, with bpp_sent), and the LPA relays the pending
+    // result later. An
     // order a session took leaves `downloaded` only through that session
     // (cancel ends it with another reason), so no other session can hold it.
     const bool took_order = session->state == store::session_state::bpp_sent ||

@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 
 namespace esimguard::store::postgres {
 
@@ -86,6 +87,8 @@ std::string states_text(std::span<const order_state> states) {
     return out;
 }
 
+} // namespace
+
 // transition_order's work on `c`, inside the caller's transaction.
 result<order_record> transition_in(connection& c, std::string_view order_id,
                                    std::span<const order_state> from, order_state to,
@@ -111,8 +114,6 @@ result<order_record> transition_in(connection& c, std::string_view order_id,
     }
     return o;
 }
-
-} // namespace
 
 result<void> add_event(connection& c, std::string_view order_id, time_point at,
                        std::string_view name, std::string_view detail) {
@@ -453,6 +454,26 @@ result<order_record> postgres_store_impl::transition_order(std::string_view orde
         return std::unexpected(invalid("an order is never available"));
     }
     return write([&](connection& c) { return transition_in(c, order_id, from, to, now); });
+}
+
+result<order_record> postgres_store_impl::claim_order_for_session(std::string_view order_id,
+                                                                  std::string_view transaction_id,
+                                                                  session_state expected,
+                                                                  const session_update& u,
+                                                                  time_point now) {
+    return write([&](connection& c) -> result<order_record> {
+        const std::array from{order_state::released};
+        auto o = transition_in(c, order_id, from, order_state::downloaded, now);
+        if (!o) {
+            return o;
+        }
+        // A refused session guard fails the transaction: the claim above is
+        // rolled back with it.
+        if (auto s = update_session_in(c, transaction_id, expected, u, now); !s) {
+            return std::unexpected(s.error());
+        }
+        return o;
+    });
 }
 
 result<order_record> postgres_store_impl::transition_order_ending_session(

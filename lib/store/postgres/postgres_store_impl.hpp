@@ -8,6 +8,15 @@
 
 namespace esimguard::store::postgres {
 
+/// update_session's work on `c`, inside the caller's transaction (or alone).
+result<session_record> update_session_in(connection& c, std::string_view transaction_id,
+                                         session_state expected, const session_update& u,
+                                         time_point now);
+/// transition_order's work on `c`, inside the caller's transaction.
+result<order_record> transition_in(connection& c, std::string_view order_id,
+                                   std::span<const order_state> from, order_state to,
+                                   time_point now);
+
 /// Appends a line to an order's history on `c`, inside the caller's transaction.
 result<void> add_event(connection& c, std::string_view order_id, time_point at,
                        std::string_view name, std::string_view detail);
@@ -49,6 +58,10 @@ public:
     transition_order_ending_session(std::string_view order_id, std::span<const order_state> from,
                                     order_state to, std::string_view transaction_id,
                                     std::string_view end_reason, time_point now) override;
+    result<order_record> claim_order_for_session(std::string_view order_id,
+                                                 std::string_view transaction_id,
+                                                 session_state expected, const session_update& u,
+                                                 time_point now) override;
     result<order_record> lock_order(std::string_view order_id, std::string_view reason,
                                     time_point now) override;
     result<order_record> unlock_order(std::string_view order_id, time_point now) override;

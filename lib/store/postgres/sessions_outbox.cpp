@@ -74,63 +74,69 @@ result<session_record> postgres_store_impl::update_session(std::string_view tran
                                                            session_state expected,
                                                            const session_update& u,
                                                            time_point now) {
-    auto body = [&](connection& c) -> result<session_record> {
-        std::optional<std::string_view> state;
-        if (u.state) {
-            state = to_string(*u.state);
-        }
-        std::vector<param> ps{to_param(state),
-                              to_param(u.expires_at),
-                              to_param(u.euicc_certificate),
-                              to_param(u.eid),
-                              to_param(u.order_id),
-                              to_param(u.smdp_signed2),
-                              to_param(u.smdp_signature2),
-                              to_param(u.euicc_otpk),
-                              to_param(u.smdp_otsk),
-                              to_param(u.smdp_otpk),
-                              to_param(u.end_reason),
-                              to_param(now),
-                              to_param(transaction_id),
-                              to_param(to_string(expected))};
-        auto r = c.run("UPDATE sessions SET"
-                       " state = coalesce($1, state),"
-                       " expires_at = coalesce($2, expires_at),"
-                       " euicc_certificate = coalesce($3, euicc_certificate),"
-                       " eid = coalesce($4, eid),"
-                       " order_id = coalesce($5, order_id),"
-                       " smdp_signed2 = coalesce($6, smdp_signed2),"
-                       " smdp_signature2 = coalesce($7, smdp_signature2),"
-                       " euicc_otpk = coalesce($8, euicc_otpk),"
-                       " smdp_otsk = coalesce($9, smdp_otsk),"
-                       " smdp_otpk = coalesce($10, smdp_otpk),"
-                       " end_reason = coalesce($11, end_reason),"
-                       " updated_at = $12"
-                       " WHERE transaction_id = $13 AND state = $14"
-                       " RETURNING " ESIMGUARD_PG_SESSION_COLUMNS,
-                       ps);
-        if (!r) {
-            return std::unexpected(r.error());
-        }
-        if (!r->empty()) {
-            if (u.history) {
-                const auto& h = *u.history;
-                if (auto e = add_event(c, h.order_id, now, h.name, h.detail); !e) {
-                    return std::unexpected(e.error());
-                }
-            }
-            return read_session(r->at(0));
-        }
-        // Nothing matched: tell an unknown session from one another request moved on.
-        auto cur = load_session(c, transaction_id);
-        if (!cur) {
-            return cur;
-        }
-        return std::unexpected(state_mismatch(
-            fmt::format("session is {}, expected {}", to_string(cur->state), to_string(expected))));
+    auto body = [&](connection& c) {
+        return update_session_in(c, transaction_id, expected, u, now);
     };
     // One statement needs no transaction; with a history line, both commit together.
     return u.history ? write(body) : read(body);
+}
+
+result<session_record> update_session_in(connection& c, std::string_view transaction_id,
+                                         session_state expected, const session_update& u,
+                                         time_point now) {
+    std::optional<std::string_view> state;
+    if (u.state) {
+        state = to_string(*u.state);
+    }
+    std::vector<param> ps{to_param(state),
+                          to_param(u.expires_at),
+                          to_param(u.euicc_certificate),
+                          to_param(u.eid),
+                          to_param(u.order_id),
+                          to_param(u.smdp_signed2),
+                          to_param(u.smdp_signature2),
+                          to_param(u.euicc_otpk),
+                          to_param(u.smdp_otsk),
+                          to_param(u.smdp_otpk),
+                          to_param(u.end_reason),
+                          to_param(now),
+                          to_param(transaction_id),
+                          to_param(to_string(expected))};
+    auto r = c.run("UPDATE sessions SET"
+                   " state = coalesce($1, state),"
+                   " expires_at = coalesce($2, expires_at),"
+                   " euicc_certificate = coalesce($3, euicc_certificate),"
+                   " eid = coalesce($4, eid),"
+                   " order_id = coalesce($5, order_id),"
+                   " smdp_signed2 = coalesce($6, smdp_signed2),"
+                   " smdp_signature2 = coalesce($7, smdp_signature2),"
+                   " euicc_otpk = coalesce($8, euicc_otpk),"
+                   " smdp_otsk = coalesce($9, smdp_otsk),"
+                   " smdp_otpk = coalesce($10, smdp_otpk),"
+                   " end_reason = coalesce($11, end_reason),"
+                   " updated_at = $12"
+                   " WHERE transaction_id = $13 AND state = $14"
+                   " RETURNING " ESIMGUARD_PG_SESSION_COLUMNS,
+                   ps);
+    if (!r) {
+        return std::unexpected(r.error());
+    }
+    if (!r->empty()) {
+        if (u.history) {
+            const auto& h = *u.history;
+            if (auto e = add_event(c, h.order_id, now, h.name, h.detail); !e) {
+                return std::unexpected(e.error());
+            }
+        }
+        return read_session(r->at(0));
+    }
+    // Nothing matched: tell an unknown session from one another request moved on.
+    auto cur = load_session(c, transaction_id);
+    if (!cur) {
+        return cur;
+    }
+    return std::unexpected(state_mismatch(
+        fmt::format("session is {}, expected {}", to_string(cur->state), to_string(expected))));
 }
 
 result<int> postgres_store_impl::record_session_cc_attempt(std::string_view transaction_id,

@@ -192,13 +192,16 @@ result<statement> connection::prepare(std::string_view sql) {
     if (auto it = cache_.find(sql); it != cache_.end()) {
         return statement(it->second);
     }
+    // Allocated before the statement exists: if this throws, nothing leaks.
+    std::string key(sql);
+    cache_.reserve(cache_.size() + 1);
     ::sqlite3_stmt* s = nullptr;
-    int rc = ::sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+    int rc = ::sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
                                   SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) {
         return std::unexpected(error_from(rc, "prepare", db_));
     }
-    cache_.emplace(std::string(sql), s);
+    cache_.emplace(std::move(key), s);
     return statement(s);
 }
 

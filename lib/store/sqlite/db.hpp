@@ -253,16 +253,22 @@ auto in_transaction(pool& p, bool write, F&& f) -> decltype(f(std::declval<conne
     if (auto b = c->control("BEGIN"); !b) {
         return R(std::unexpected(b.error()));
     }
-    R r = f(*c);
-    if (r) {
-        if (auto cm = c->control("COMMIT"); !cm) {
+    try {
+        R r = f(*c);
+        if (r) {
+            if (auto cm = c->control("COMMIT"); !cm) {
+                (void)c->control("ROLLBACK");
+                return R(std::unexpected(cm.error()));
+            }
+        } else {
             (void)c->control("ROLLBACK");
-            return R(std::unexpected(cm.error()));
         }
-    } else {
-        (void)c->control("ROLLBACK");
+        return r;
+    } catch (...) {
+        // The connection goes back to the pool: never inside a transaction.
+        (void)c->exec("ROLLBACK");
+        throw;
     }
-    return r;
 }
 
 /// The error for a missing row.

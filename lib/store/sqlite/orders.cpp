@@ -78,6 +78,8 @@ std::string states_text(std::span<const order_state> states) {
     return out;
 }
 
+} // namespace
+
 // transition_order's work on `c`, inside the caller's transaction.
 result<order_record> transition_in(connection& c, std::string_view order_id,
                                    std::span<const order_state> from, order_state to,
@@ -104,8 +106,6 @@ result<order_record> transition_in(connection& c, std::string_view order_id,
     }
     return o;
 }
-
-} // namespace
 
 result<void> add_event(connection& c, std::string_view order_id, time_point at,
                        std::string_view name, std::string_view detail) {
@@ -463,6 +463,26 @@ result<order_record> sqlite_store_impl::transition_order(std::string_view order_
         return std::unexpected(invalid("an order is never available"));
     }
     return write([&](connection& c) { return transition_in(c, order_id, from, to, now); });
+}
+
+result<order_record> sqlite_store_impl::claim_order_for_session(std::string_view order_id,
+                                                                std::string_view transaction_id,
+                                                                session_state expected,
+                                                                const session_update& u,
+                                                                time_point now) {
+    return write([&](connection& c) -> result<order_record> {
+        const std::array from{order_state::released};
+        auto o = transition_in(c, order_id, from, order_state::downloaded, now);
+        if (!o) {
+            return o;
+        }
+        // A refused session guard fails the job: its savepoint, the claim
+        // above included, is rolled back.
+        if (auto s = update_session_in(c, transaction_id, expected, u, now); !s) {
+            return std::unexpected(s.error());
+        }
+        return o;
+    });
 }
 
 result<order_record> sqlite_store_impl::transition_order_ending_session(

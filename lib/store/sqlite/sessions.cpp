@@ -61,51 +61,56 @@ result<session_record> sqlite_store_impl::find_session(std::string_view transact
 result<session_record> sqlite_store_impl::update_session(std::string_view transaction_id,
                                                          session_state expected,
                                                          const session_update& u, time_point now) {
-    return write([&](connection& c) -> result<session_record> {
-        // One conditional UPDATE: the state guard and the new values are
-        // written together, so two nodes cannot both move a session on.
-        auto s = c.prepare("UPDATE sessions SET"
-                           " state = coalesce(?1, state),"
-                           " expires_at = coalesce(?2, expires_at),"
-                           " euicc_certificate = coalesce(?3, euicc_certificate),"
-                           " eid = coalesce(?4, eid),"
-                           " order_id = coalesce(?5, order_id),"
-                           " smdp_signed2 = coalesce(?6, smdp_signed2),"
-                           " smdp_signature2 = coalesce(?7, smdp_signature2),"
-                           " euicc_otpk = coalesce(?8, euicc_otpk),"
-                           " smdp_otsk = coalesce(?9, smdp_otsk),"
-                           " smdp_otpk = coalesce(?10, smdp_otpk),"
-                           " end_reason = coalesce(?11, end_reason),"
-                           " updated_at = ?12"
-                           " WHERE transaction_id = ?13 AND state = ?14");
-        if (!s) {
-            return std::unexpected(s.error());
+    return write(
+        [&](connection& c) { return update_session_in(c, transaction_id, expected, u, now); });
+}
+
+result<session_record> update_session_in(connection& c, std::string_view transaction_id,
+                                         session_state expected, const session_update& u,
+                                         time_point now) {
+    // One conditional UPDATE: the state guard and the new values are
+    // written together, so two nodes cannot both move a session on.
+    auto s = c.prepare("UPDATE sessions SET"
+                       " state = coalesce(?1, state),"
+                       " expires_at = coalesce(?2, expires_at),"
+                       " euicc_certificate = coalesce(?3, euicc_certificate),"
+                       " eid = coalesce(?4, eid),"
+                       " order_id = coalesce(?5, order_id),"
+                       " smdp_signed2 = coalesce(?6, smdp_signed2),"
+                       " smdp_signature2 = coalesce(?7, smdp_signature2),"
+                       " euicc_otpk = coalesce(?8, euicc_otpk),"
+                       " smdp_otsk = coalesce(?9, smdp_otsk),"
+                       " smdp_otpk = coalesce(?10, smdp_otpk),"
+                       " end_reason = coalesce(?11, end_reason),"
+                       " updated_at = ?12"
+                       " WHERE transaction_id = ?13 AND state = ?14");
+    if (!s) {
+        return std::unexpected(s.error());
+    }
+    std::optional<std::string_view> state;
+    if (u.state) {
+        state = to_string(*u.state);
+    }
+    if (auto w = s->bind(state, u.expires_at, u.euicc_certificate, u.eid, u.order_id,
+                         u.smdp_signed2, u.smdp_signature2, u.euicc_otpk, u.smdp_otsk, u.smdp_otpk,
+                         u.end_reason, now, transaction_id, to_string(expected))
+                     .run();
+        !w) {
+        return std::unexpected(w.error());
+    }
+    bool changed = c.changes() == 1;
+    if (changed && u.history) {
+        const auto& h = *u.history;
+        if (auto e = add_event(c, h.order_id, now, h.name, h.detail); !e) {
+            return std::unexpected(e.error());
         }
-        std::optional<std::string_view> state;
-        if (u.state) {
-            state = to_string(*u.state);
-        }
-        if (auto w = s->bind(state, u.expires_at, u.euicc_certificate, u.eid, u.order_id,
-                             u.smdp_signed2, u.smdp_signature2, u.euicc_otpk, u.smdp_otsk,
-                             u.smdp_otpk, u.end_reason, now, transaction_id, to_string(expected))
-                         .run();
-            !w) {
-            return std::unexpected(w.error());
-        }
-        bool changed = c.changes() == 1;
-        if (changed && u.history) {
-            const auto& h = *u.history;
-            if (auto e = add_event(c, h.order_id, now, h.name, h.detail); !e) {
-                return std::unexpected(e.error());
-            }
-        }
-        auto cur = load_session(c, transaction_id);
-        if (!cur || changed) {
-            return cur;
-        }
-        return std::unexpected(state_mismatch(
-            fmt::format("session is {}, expected {}", to_string(cur->state), to_string(expected))));
-    });
+    }
+    auto cur = load_session(c, transaction_id);
+    if (!cur || changed) {
+        return cur;
+    }
+    return std::unexpected(state_mismatch(
+        fmt::format("session is {}, expected {}", to_string(cur->state), to_string(expected))));
 }
 
 result<int> sqlite_store_impl::record_session_cc_attempt(std::string_view transaction_id,

@@ -298,6 +298,23 @@ TEST(chain_validation, when_an_accepted_crl_is_altered_then_its_signature_is_che
     EXPECT_EQ(r.error().code, chain_errc::bad_crl);
 }
 
+TEST(chain_validation, when_an_accepted_crl_is_presented_for_another_ci_of_that_name_then_bad_crl) {
+    // Two CIs named alike with different keys: the CRL verified under the
+    // first is remembered for that key only, so under the second (whose name
+    // it claims) it is checked again and fails.
+    chain_fixture first(curve::nist_p256);
+    chain_fixture second(curve::nist_p256);
+    ASSERT_EQ(first.ci.cert.subject(), second.ci.cert.subject());
+    crl_request req{now - days{1}, now + days{30}, 1, {}};
+    auto list = issue_crl(req, first.ci.cert, *first.ci.sign);
+    ASSERT_TRUE(list.has_value());
+    std::vector<crl> crls{*list};
+    ASSERT_TRUE(first.validate(first.euicc, crls).has_value());
+    auto r = second.validate(second.euicc, crls);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, chain_errc::bad_crl);
+}
+
 TEST(chain_validation, when_crl_lists_other_serials_then_chain_is_accepted) {
     chain_fixture f(curve::nist_p256);
     crl_request req{now - days{1}, now + days{30}, 1, {{{0x7f, 0x01}, now - days{1}}}};

@@ -138,6 +138,72 @@ TEST_F(sessions, when_the_session_had_already_ended_then_the_order_moves_and_the
     EXPECT_EQ(db().find_session("E2")->end_reason, "expired");
 }
 
+session_update bpp_sent_update(const std::string& order_id) {
+    session_update u;
+    u.state = session_state::bpp_sent;
+    u.smdp_otpk = bytes(65, 0x04);
+    u.history = session_update::history_line{order_id, "bpp_sent", "to eUICC"};
+    return u;
+}
+
+TEST_F(sessions, when_an_order_is_claimed_for_a_session_then_both_move_in_one_commit) {
+    const auto order = released_order(3);
+    ASSERT_TRUE(db().create_session(fresh("K1")));
+    session_update auth;
+    auth.state = session_state::authenticated;
+    auth.order_id = order.order_id;
+    ASSERT_TRUE(db().update_session("K1", session_state::initiated, auth, t0()));
+
+    auto claimed = db().claim_order_for_session(order.order_id, "K1", session_state::authenticated,
+                                                bpp_sent_update(order.order_id), t0() + 1s);
+    ASSERT_TRUE(claimed.has_value()) << claimed.error().message;
+    EXPECT_EQ(claimed->state, order_state::downloaded);
+    EXPECT_EQ(db().find_order(order.order_id)->state, order_state::downloaded);
+    auto s = db().find_session("K1");
+    EXPECT_EQ(s->state, session_state::bpp_sent);
+    EXPECT_EQ(s->smdp_otpk, bytes(65, 0x04));
+    EXPECT_EQ(db().list_order_events(order.order_id).value().back().name, "bpp_sent");
+
+    // A second session cannot claim it again.
+    ASSERT_TRUE(db().create_session(fresh("K2")));
+    ASSERT_TRUE(db().update_session("K2", session_state::initiated, auth, t0()));
+    auto again = db().claim_order_for_session(order.order_id, "K2", session_state::authenticated,
+                                              bpp_sent_update(order.order_id), t0() + 2s);
+    ASSERT_FALSE(again.has_value());
+    EXPECT_EQ(again.error().code, errc::state_mismatch);
+    EXPECT_EQ(db().find_session("K2")->state, session_state::authenticated);
+}
+
+TEST_F(sessions, when_the_session_moved_on_then_the_claim_of_the_order_is_rolled_back) {
+    const auto order = released_order(4);
+    ASSERT_TRUE(db().create_session(fresh("K3")));
+    ASSERT_TRUE(db().end_session("K3", "cancelled", t0()));
+    const auto events = db().list_order_events(order.order_id).value().size();
+    auto r = db().claim_order_for_session(order.order_id, "K3", session_state::authenticated,
+                                          bpp_sent_update(order.order_id), t0() + 1s);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, errc::state_mismatch);
+    EXPECT_EQ(db().find_order(order.order_id)->state, order_state::released);
+    EXPECT_EQ(db().list_order_events(order.order_id).value().size(), events);
+    EXPECT_EQ(db().find_session("K3")->state, session_state::ended);
+}
+
+TEST_F(sessions, when_the_order_was_locked_then_neither_the_order_nor_the_session_moves) {
+    const auto order = released_order(5);
+    ASSERT_TRUE(db().create_session(fresh("K4")));
+    session_update auth;
+    auth.state = session_state::authenticated;
+    auth.order_id = order.order_id;
+    ASSERT_TRUE(db().update_session("K4", session_state::initiated, auth, t0()));
+    ASSERT_TRUE(db().lock_order(order.order_id, "risk", t0()));
+    auto r = db().claim_order_for_session(order.order_id, "K4", session_state::authenticated,
+                                          bpp_sent_update(order.order_id), t0() + 1s);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, errc::state_mismatch);
+    EXPECT_EQ(db().find_order(order.order_id)->state, order_state::released);
+    EXPECT_EQ(db().find_session("K4")->state, session_state::authenticated);
+}
+
 TEST_F(sessions, when_the_secret_is_cleared_then_it_is_gone_and_the_rest_stays) {
     ASSERT_TRUE(db().create_session(fresh("D4")));
     session_update u;
