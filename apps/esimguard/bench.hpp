@@ -52,10 +52,11 @@ struct bench_args {
     std::string plot_file;
     std::string curve = "nist";
     unsigned server_workers = 0;
-    /// Nice value of the device threads (the server keeps its own): the
-    /// simulated devices' cryptography shares the cores with the server, and
-    /// should not stretch the server's answers it is there to time.
-    int device_nice = 10;
+    /// Nice value of the device threads (the server keeps its own), to keep
+    /// the simulated devices' cryptography from stretching the answers they
+    /// time; 0 by default (measured: no difference once the server commits
+    /// 6 times per download, see docs/PERFORMANCE.md).
+    int device_nice = 0;
     std::size_t floor_iterations = 200;
     bool quiet = false;
 };

@@ -131,9 +131,9 @@ void register_bench_command(CLI::App& app) {
                   "worker threads of the server it starts (0: its default, 16 per core)")
         ->capture_default_str();
     b->add_option("--device-nice", a->device_nice,
-                  "Nice value of the simulated devices' threads (0: the server's priority); the "
-                  "devices run below the server so that their cryptography, on the same cores, "
-                  "does not delay the answers being timed")
+                  "Nice value of the simulated devices' threads (0: the server's priority); above "
+                  "0 the devices run below the server, so that their cryptography, on the same "
+                  "cores, cannot delay the answers being timed")
         ->check(CLI::Range(0, 19))
         ->capture_default_str();
     b->add_option("--floor-iterations", a->floor_iterations,
