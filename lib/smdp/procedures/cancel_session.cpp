@@ -97,7 +97,35 @@ procedure_result<void> cancel_session(const context& ctx, const rsp::cancel_sess
     // bound: ending the session is all there is to do.
 
     const auto reason = signed_part.reason;
-    (void)ctx.db.end_session(tid, fmt::format("cancelled:{}", reason_name(reason)), now);
+    // The session ends in the state read above, so that what follows (did it
+    // take the order?) is decided on the state it ended in: a
+    // getBoundProfilePackage committing bpp_sent meanwhile is seen, and the
+    // order it took is not left in `downloaded`. When it moved on, it is
+    // read again once.
+    for (int attempt = 0;; ++attempt) {
+        store::session_update end;
+        end.state = store::session_state::ended;
+        end.end_reason = fmt::format("cancelled:{}", reason_name(reason));
+        auto ended = ctx.db.update_session(tid, session->state, end, now);
+        if (ended) {
+            if (session->smdp_otsk) {
+                // A row written by an older version may hold a one-time key.
+                (void)ctx.db.clear_session_secret(tid, now);
+            }
+            break;
+        }
+        if (ended.error().code != store::errc::state_mismatch || attempt > 0) {
+            return std::unexpected(detail::internal_error("session store unavailable"));
+        }
+        session = ctx.db.find_session(tid);
+        if (!session) {
+            return std::unexpected(detail::internal_error("session store unavailable"));
+        }
+        if (session->state == store::session_state::ended) {
+            return std::unexpected(
+                rsp::status::with_detail(rsp::codes::transaction_id_unknown, "session ended"));
+        }
+    }
     if (session->order_id) {
         auto order = ctx.db.find_order(*session->order_id);
         if (order) {
