@@ -9,6 +9,8 @@
 #include "postgres/postgres_store_impl.hpp"
 #include "postgres/records.hpp"
 
+#include "order_moves.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -76,17 +78,6 @@ result<void> move_order(connection& c, order_record& o, order_state to, time_poi
     return add_event(c, o.order_id, now, event, d);
 }
 
-std::string states_text(std::span<const order_state> states) {
-    std::string out;
-    for (auto s : states) {
-        if (!out.empty()) {
-            out += "|";
-        }
-        out += to_string(s);
-    }
-    return out;
-}
-
 } // namespace
 
 // transition_order's work on `c`, inside the caller's transaction.
@@ -97,17 +88,8 @@ result<order_record> transition_in(connection& c, std::string_view order_id,
     if (!o) {
         return o;
     }
-    if (std::find(from.begin(), from.end(), o->state) == from.end()) {
-        return std::unexpected(state_mismatch(
-            fmt::format("order is {}, expected {}", to_string(o->state), states_text(from))));
-    }
-    // Lock and expiry are checked under the same row lock as the move:
-    // a session authenticated before a lock or expiry cannot take it.
-    if (to == order_state::downloaded && o->locked) {
-        return std::unexpected(state_mismatch("order is locked"));
-    }
-    if (to == order_state::downloaded && now >= o->expires_at) {
-        return std::unexpected(state_mismatch("order has expired"));
+    if (auto ok = check_order_move(*o, from, to, now); !ok) {
+        return std::unexpected(ok.error());
     }
     if (auto w = move_order(c, *o, to, now, "state", ""); !w) {
         return std::unexpected(w.error());
@@ -487,11 +469,8 @@ result<order_record> postgres_store_impl::transition_order_ending_session(
         if (!o) {
             return o;
         }
-        if (auto e = done(c.query("UPDATE sessions SET state = 'ended', end_reason = $1,"
-                                  " smdp_otsk = NULL, updated_at = $2"
-                                  " WHERE transaction_id = $3 AND state <> 'ended'",
-                                  end_reason, now, transaction_id));
-            !e) {
+        // A session already ended keeps its end: no row, no error.
+        if (auto e = end_session_in(c, transaction_id, end_reason, now); !e) {
             return std::unexpected(e.error());
         }
         return o;

@@ -4,6 +4,8 @@
 #include "sqlite/rows.hpp"
 #include "sqlite/sqlite_store_impl.hpp"
 
+#include "order_moves.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -67,17 +69,6 @@ result<void> move_order(connection& c, order_record& o, order_state to, time_poi
     return add_event(c, o.order_id, now, event, d);
 }
 
-std::string states_text(std::span<const order_state> states) {
-    std::string out;
-    for (auto s : states) {
-        if (!out.empty()) {
-            out += "|";
-        }
-        out += to_string(s);
-    }
-    return out;
-}
-
 } // namespace
 
 // transition_order's work on `c`, inside the caller's transaction.
@@ -88,18 +79,8 @@ result<order_record> transition_in(connection& c, std::string_view order_id,
     if (!o) {
         return o;
     }
-    if (std::find(from.begin(), from.end(), o->state) == from.end()) {
-        return std::unexpected(state_mismatch(
-            fmt::format("order is {}, expected {}", to_string(o->state), states_text(from))));
-    }
-    // The download claim checks lock and expiry in this same transaction:
-    // a session authenticated before a lock, a pause or the expiry must
-    // not get the BPP (begin_download's checks are long past by then).
-    if (to == order_state::downloaded && o->locked) {
-        return std::unexpected(state_mismatch("order is locked"));
-    }
-    if (to == order_state::downloaded && now >= o->expires_at) {
-        return std::unexpected(state_mismatch("order has expired"));
+    if (auto ok = check_order_move(*o, from, to, now); !ok) {
+        return std::unexpected(ok.error());
     }
     if (auto w = move_order(c, *o, to, now, "state", ""); !w) {
         return std::unexpected(w.error());
