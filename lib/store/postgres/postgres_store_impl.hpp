@@ -12,6 +12,10 @@ namespace esimguard::store::postgres {
 result<session_record> update_session_in(connection& c, std::string_view transaction_id,
                                          session_state expected, const session_update& u,
                                          time_point now);
+/// Ends a live session on `c` (wiping its secret); the row as it now is, or
+/// no row when it had already ended (or does not exist).
+result<rows> end_session_in(connection& c, std::string_view transaction_id, std::string_view reason,
+                            time_point now);
 /// transition_order's work on `c`, inside the caller's transaction.
 result<order_record> transition_in(connection& c, std::string_view order_id,
                                    std::span<const order_state> from, order_state to,

@@ -178,11 +178,7 @@ result<void> postgres_store_impl::clear_session_secret(std::string_view transact
 result<session_record> postgres_store_impl::end_session(std::string_view transaction_id,
                                                         std::string_view reason, time_point now) {
     return read([&](connection& c) -> result<session_record> {
-        auto r = c.query("UPDATE sessions SET state = 'ended', end_reason = $1,"
-                         " smdp_otsk = NULL, updated_at = $2"
-                         " WHERE transaction_id = $3 AND state <> 'ended'"
-                         " RETURNING " ESIMGUARD_PG_SESSION_COLUMNS,
-                         reason, now, transaction_id);
+        auto r = end_session_in(c, transaction_id, reason, now);
         if (!r) {
             return std::unexpected(r.error());
         }
@@ -195,6 +191,15 @@ result<session_record> postgres_store_impl::end_session(std::string_view transac
         }
         return std::unexpected(state_mismatch("session already ended"));
     });
+}
+
+result<rows> end_session_in(connection& c, std::string_view transaction_id, std::string_view reason,
+                            time_point now) {
+    return c.query("UPDATE sessions SET state = 'ended', end_reason = $1,"
+                   " smdp_otsk = NULL, updated_at = $2"
+                   " WHERE transaction_id = $3 AND state <> 'ended'"
+                   " RETURNING " ESIMGUARD_PG_SESSION_COLUMNS,
+                   reason, now, transaction_id);
 }
 
 result<std::size_t> postgres_store_impl::expire_sessions(time_point now) {
