@@ -7,12 +7,8 @@
 #include <openssl/pem.h>
 
 #include <cstring>
-#include <deque>
-#include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 namespace esimguard::crypto {
 
@@ -173,53 +169,19 @@ namespace {
 // call of its session, so recent successful parses are kept. A parsed
 // certificate is immutable and the DER is compared in full, so a hit returns
 // exactly what a fresh parse would. FIFO eviction keeps it bounded.
-class parsed_certificates {
-public:
-    std::optional<certificate> find(byte_view der) {
-        const std::string_view key(reinterpret_cast<const char*>(der.data()), der.size());
-        std::lock_guard lock(mutex_);
-        auto it = map_.find(key);
-        if (it == map_.end()) {
-            return std::nullopt;
-        }
-        return it->second;
-    }
-    void add(const bytes& der, const certificate& c) {
-        std::string key(der.begin(), der.end());
-        std::lock_guard lock(mutex_);
-        if (map_.contains(key)) {
-            return;
-        }
-        if (order_.size() >= capacity) {
-            map_.erase(order_.front());
-            order_.pop_front();
-        }
-        order_.push_back(key);
-        map_.emplace(std::move(key), c);
-    }
-
-private:
-    static constexpr std::size_t capacity = 1024;
-    struct hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
-    std::mutex mutex_;
-    std::unordered_map<std::string, certificate, hash, std::equal_to<>> map_;
-    std::deque<std::string> order_;
-};
-
-parsed_certificates& recent_certificates() {
-    static parsed_certificates cache;
+recent_fifo<certificate>& recent_certificates() {
+    static recent_fifo<certificate> cache(1024);
     return cache;
+}
+
+std::string_view as_key(byte_view der) {
+    return {reinterpret_cast<const char*>(der.data()), der.size()};
 }
 
 } // namespace
 
 result<certificate> certificate::from_der(byte_view der) {
-    if (auto hit = recent_certificates().find(der)) {
+    if (auto hit = recent_certificates().find(as_key(der))) {
         return *hit;
     }
     const unsigned char* p = der.data();
@@ -247,7 +209,7 @@ result<certificate> certificate::from_der(byte_view der) {
     }
     auto im = std::make_shared<impl>(impl{std::move(x), to_bytes(der), std::move(*key)});
     certificate out(std::move(im));
-    recent_certificates().add(out.der(), out);
+    recent_certificates().add(std::string(as_key(out.der())), out);
     return out;
 }
 

@@ -9,10 +9,7 @@
 #include <openssl/err.h>
 
 #include <algorithm>
-#include <deque>
-#include <mutex>
 #include <string>
-#include <unordered_set>
 
 namespace esimguard::crypto {
 
@@ -121,34 +118,15 @@ public:
         k.append(point.begin(), point.end());
         return k;
     }
-    bool contains(const std::string& k) {
-        if (k.empty()) {
-            return false;
-        }
-        std::lock_guard lock(m_);
-        return set_.contains(k);
-    }
+    bool contains(const std::string& k) { return !k.empty() && seen_.find(k).has_value(); }
     void add(std::string k) {
-        if (k.empty()) {
-            return;
+        if (!k.empty()) {
+            seen_.add(std::move(k), true);
         }
-        std::lock_guard lock(m_);
-        if (set_.contains(k)) {
-            return;
-        }
-        if (order_.size() >= capacity) {
-            set_.erase(order_.front());
-            order_.pop_front();
-        }
-        order_.push_back(k);
-        set_.insert(std::move(k));
     }
 
 private:
-    static constexpr std::size_t capacity = 256;
-    std::mutex m_;
-    std::unordered_set<std::string> set_;
-    std::deque<std::string> order_;
+    recent_fifo<bool> seen_{256};
 };
 
 // X509_verify, remembered for certificates that recur (`remember`).
