@@ -17,6 +17,14 @@ protected:
         s.client_address = "192.0.2.7";
         return s;
     }
+    /// A new session moved to authenticated for `order_id`, as authenticateClient leaves it.
+    void authenticated_session(const std::string& txid, const std::string& order_id) {
+        ASSERT_TRUE(db().create_session(fresh(txid)));
+        session_update auth;
+        auth.state = session_state::authenticated;
+        auth.order_id = order_id;
+        ASSERT_TRUE(db().update_session(txid, session_state::initiated, auth, t0()));
+    }
 };
 
 TEST_F(sessions, when_a_transaction_id_was_used_before_then_create_conflicts_even_after_purge) {
@@ -148,11 +156,7 @@ session_update bpp_sent_update(const std::string& order_id) {
 
 TEST_F(sessions, when_an_order_is_claimed_for_a_session_then_both_move_in_one_commit) {
     const auto order = released_order(3);
-    ASSERT_TRUE(db().create_session(fresh("K1")));
-    session_update auth;
-    auth.state = session_state::authenticated;
-    auth.order_id = order.order_id;
-    ASSERT_TRUE(db().update_session("K1", session_state::initiated, auth, t0()));
+    authenticated_session("K1", order.order_id);
 
     auto claimed = db().claim_order_for_session(order.order_id, "K1", session_state::authenticated,
                                                 bpp_sent_update(order.order_id), t0() + 1s);
@@ -165,8 +169,7 @@ TEST_F(sessions, when_an_order_is_claimed_for_a_session_then_both_move_in_one_co
     EXPECT_EQ(db().list_order_events(order.order_id).value().back().name, "bpp_sent");
 
     // A second session cannot claim it again.
-    ASSERT_TRUE(db().create_session(fresh("K2")));
-    ASSERT_TRUE(db().update_session("K2", session_state::initiated, auth, t0()));
+    authenticated_session("K2", order.order_id);
     auto again = db().claim_order_for_session(order.order_id, "K2", session_state::authenticated,
                                               bpp_sent_update(order.order_id), t0() + 2s);
     ASSERT_FALSE(again.has_value());
@@ -190,11 +193,7 @@ TEST_F(sessions, when_the_session_moved_on_then_the_claim_of_the_order_is_rolled
 
 TEST_F(sessions, when_the_order_was_locked_then_neither_the_order_nor_the_session_moves) {
     const auto order = released_order(5);
-    ASSERT_TRUE(db().create_session(fresh("K4")));
-    session_update auth;
-    auth.state = session_state::authenticated;
-    auth.order_id = order.order_id;
-    ASSERT_TRUE(db().update_session("K4", session_state::initiated, auth, t0()));
+    authenticated_session("K4", order.order_id);
     ASSERT_TRUE(db().lock_order(order.order_id, "risk", t0()));
     auto r = db().claim_order_for_session(order.order_id, "K4", session_state::authenticated,
                                           bpp_sent_update(order.order_id), t0() + 1s);
